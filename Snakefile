@@ -1,0 +1,32 @@
+# Reproduction of "Meta-trained agents implement Bayes-optimal agents" (Mikulik et al., NeurIPS 2020).
+#
+#   snakemake --cores all                                 paper scale (config.yaml)
+#   snakemake --cores all --configfile presets/quick.yaml quick preset, a first look in minutes
+#   snakemake --cores all behaviour                       one stage (train, traces, behaviour)
+
+import os
+import sys
+
+# The package lives in src/; jobs import it from there in any environment (venv or conda).
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+
+from metabayes.config import validate_config
+
+
+configfile: "config.yaml"
+
+
+validate_config(config)
+
+
+include: "rules/common.smk"
+include: "rules/prediction.smk"
+
+
+# Everything the configuration asks for.
+rule all:
+    input:
+        rules.behaviour.input,
+    default_target: True

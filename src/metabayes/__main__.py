@@ -1,0 +1,5 @@
+import sys
+
+from metabayes.cli import main
+
+sys.exit(main())

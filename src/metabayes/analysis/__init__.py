@@ -1,0 +1,1 @@
+"""Analyses of traces: behaviour (paper §3.2)."""

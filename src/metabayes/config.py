@@ -1,0 +1,125 @@
+"""The configuration schema and its validation.
+
+The workflow validates ``config.yaml`` (merged with any ``--configfile`` preset) before any
+job is planned: unknown keys, wrong types, out-of-range values and unknown task names are
+rejected with a message that names the offending key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import jsonschema
+import yaml
+
+from metabayes.tasks import TASKS
+
+_POSITIVE_INT = {"type": "integer", "minimum": 1}
+_POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
+
+SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tasks", "seeds", "episode_length", "evaluation", "prediction"],
+    "properties": {
+        "tasks": {
+            "description": "Tasks to run, by registry name (SPEC §1).",
+            "type": "array",
+            "items": {"type": "string", "enum": sorted(TASKS)},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+        "seeds": {
+            "description": "Training seeds; one meta-learner is trained per task and seed.",
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+        "episode_length": {"description": "T, steps per episode.", **_POSITIVE_INT},
+        "evaluation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["n_episodes", "seed"],
+            "properties": {
+                "n_episodes": {"description": "K, evaluation episodes.", **_POSITIVE_INT},
+                "seed": {"description": "Evaluation seed.", "type": "integer", "minimum": 0},
+            },
+        },
+        "prediction": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "hidden_size",
+                "batch_size",
+                "n_updates",
+                "learning_rate",
+                "lr_schedule",
+                "grad_clip",
+                "n_checkpoints",
+                "log_every",
+                "threads",
+            ],
+            "properties": {
+                "hidden_size": {"description": "N, LSTM units.", **_POSITIVE_INT},
+                "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
+                "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
+                "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+                "lr_schedule": {"enum": ["constant", "cosine"]},
+                "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
+                "n_checkpoints": {"type": "integer", "minimum": 2},
+                "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},
+                "threads": {"description": "Torch threads per training job.", **_POSITIVE_INT},
+            },
+        },
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A configuration that does not match the schema; the message names the key."""
+
+
+def validate_config(config: dict) -> dict:
+    """Check a configuration against :data:`SCHEMA`; returns it unchanged if valid.
+
+    Raises:
+        ConfigError: naming the first offending key (dotted path), with what is wrong.
+    """
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(_describe(errors[0]))
+    return config
+
+
+def load_config(paths: Iterable[str | os.PathLike]) -> dict:
+    """Load YAML files, later ones overriding earlier ones key by key, and validate."""
+    config: dict = {}
+    for path in paths:
+        with open(path) as f:
+            _merge(config, yaml.safe_load(f) or {})
+    return validate_config(config)
+
+
+def _merge(base: dict, override: dict) -> None:
+    """Recursive dict update, as Snakemake applies ``--configfile`` overrides."""
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - known)
+        where = f"{path}." if path else ""
+        keys = ", ".join(f"'{where}{k}'" for k in unknown)
+        return f"config key {keys} is not known; allowed here: {', '.join(sorted(known))}"
+    if error.validator == "required":
+        return f"config key '{path or '<top level>'}': {error.message}"
+    return f"config key '{path}': {error.message}"

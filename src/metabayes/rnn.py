@@ -1,0 +1,44 @@
+"""The RNN meta-learner of paper §3.1: encoder → LSTM memory → decoder → linear readout."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class MetaLearner(nn.Module):
+    """Linear(in, N) + ReLU → LSTM(N, N) → Linear(N, N) + ReLU → Linear(N, n_outputs).
+
+    The memory state is the pair (c, h) of the LSTM, concatenated as (c, h) of dimension
+    2N when exposed as the agent's state; it starts at zero. With ``value_head`` a second
+    linear readout from the decoder gives a state-value estimate (bandit tasks).
+    """
+
+    def __init__(self, input_dim: int, hidden_size: int, n_outputs: int, value_head: bool = False):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.encoder = nn.Linear(input_dim, hidden_size)
+        self.lstm = nn.LSTM(hidden_size, hidden_size, batch_first=True)
+        self.decoder = nn.Linear(hidden_size, hidden_size)
+        self.readout = nn.Linear(hidden_size, n_outputs)
+        self.value = nn.Linear(hidden_size, 1) if value_head else None
+
+    def forward(
+        self, inputs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
+        """Unroll over a batch of sequences.
+
+        Args:
+            inputs: shape (B, T, input_dim).
+            state: LSTM (h, c), each (1, B, N); zeros when omitted.
+
+        Returns:
+            readout (B, T, n_outputs), value (B, T) or None, and the final (h, c).
+        """
+        hidden, state = self.lstm(torch.relu(self.encoder(inputs)), state)
+        features = torch.relu(self.decoder(hidden))
+        value = self.value(features).squeeze(-1) if self.value is not None else None
+        return self.readout(features), value, state
+
+    def state_dim(self) -> int:
+        return 2 * self.hidden_size

@@ -1,0 +1,80 @@
+"""Checkpoint schedule and the checkpoint file of one training run."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from metabayes.io import atomic_path
+from metabayes.provenance import code_version
+
+FORMAT_VERSION = 1
+
+
+def checkpoint_schedule(n_updates: int, n_checkpoints: int) -> list[int]:
+    """Updates after which parameters are saved: 0 ("init"), log-spaced, n_updates ("final").
+
+    ``n_checkpoints`` counts all of them, including init and final; fewer are returned when
+    the logarithmic grid rounds two points to the same update.
+    """
+    if n_checkpoints < 2:
+        raise ValueError("n_checkpoints must be at least 2 (init and final)")
+    grid = np.geomspace(1, n_updates, n_checkpoints - 1)
+    return sorted({0, *np.round(grid).astype(int).tolist(), n_updates})
+
+
+def checkpoint_label(update: int, final_update: int) -> str:
+    """'init', 'final' or 'update_<k>'."""
+    if update == 0:
+        return "init"
+    return "final" if update == final_update else f"update_{update}"
+
+
+@dataclass
+class Checkpoints:
+    """Parameters of one network at several points of its training, with provenance."""
+
+    task: str
+    seed: int
+    settings: dict
+    states: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
+    code_version: str = field(default_factory=code_version)
+
+    def add(self, update: int, net: torch.nn.Module) -> None:
+        self.states[update] = copy.deepcopy(net.state_dict())
+
+    @property
+    def updates(self) -> list[int]:
+        return sorted(self.states)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically with ``torch.save``."""
+        payload = {
+            "format_version": FORMAT_VERSION,
+            "task": self.task,
+            "seed": self.seed,
+            "settings": self.settings,
+            "code_version": self.code_version,
+            "states": self.states,
+        }
+        with atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Checkpoints:
+        payload = torch.load(path, weights_only=True)
+        if payload.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path}: unsupported checkpoint format {payload.get('format_version')}"
+            )
+        return cls(
+            task=payload["task"],
+            seed=payload["seed"],
+            settings=payload["settings"],
+            states=payload["states"],
+            code_version=payload["code_version"],
+        )

@@ -1,0 +1,148 @@
+"""Meta-training of the RNN on a prediction task: BPTT on whole episodes, log-loss, Adam."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from metabayes.agents import BayesOptimalPredictor, rollout
+from metabayes.rng import numpy_rng, seeded_torch
+from metabayes.rnn import MetaLearner
+from metabayes.tasks import PredictionTask
+from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when the loss becomes NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class PredictionSettings:
+    """Settings of one prediction training run (the ``prediction`` block of the config)."""
+
+    hidden_size: int
+    episode_length: int
+    batch_size: int
+    n_updates: int
+    learning_rate: float
+    lr_schedule: str
+    grad_clip: float
+    n_checkpoints: int
+    log_every: int
+
+
+def build_predictor(task: PredictionTask, hidden_size: int) -> MetaLearner:
+    """The meta-learner for a task: its readout parametrises the task's predictive family."""
+    return MetaLearner(task.input_dim, hidden_size, task.model.family.n_params)
+
+
+def episode_log_loss(net: MetaLearner, task: PredictionTask, inputs, observations) -> torch.Tensor:
+    """Mean over episodes of the log-loss summed over steps, −Σ_t log q(x_t)."""
+    raw, _, _ = net(inputs)
+    return -task.model.family.log_prob(raw, observations).sum(dim=1).mean()
+
+
+def optimal_log_loss(task: PredictionTask, inputs: np.ndarray, observations: np.ndarray) -> float:
+    """The Bayes-optimal predictor's log-loss on the same episodes (the floor of training)."""
+    outputs, _ = rollout(BayesOptimalPredictor(task.model), inputs)
+    return float(-task.model.family.logpdf(outputs, observations).sum(axis=1).mean())
+
+
+def train_predictor(
+    task: PredictionTask,
+    settings: PredictionSettings,
+    seed: int,
+    on_checkpoint: Callable[[Checkpoints], None] = lambda _: None,
+) -> tuple[Checkpoints, list[dict]]:
+    """Train one meta-learner; returns its checkpoints and the training log rows.
+
+    The batch of update k is drawn from the stream (seed, "data", k), so the run is a
+    function of (task, settings, seed) alone.
+
+    Raises:
+        TrainingDiverged: if the loss is not finite, naming task, seed and update.
+    """
+    with seeded_torch(seed, "init"):
+        net = build_predictor(task, settings.hidden_size)
+    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    scheduler = _lr_scheduler(optimiser, settings)
+    schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
+    checkpoints = Checkpoints(task=task.name, seed=seed, settings=asdict(settings))
+    checkpoints.add(0, net)
+    rows: list[dict] = []
+    start, running = time.perf_counter(), []
+
+    for update in range(1, settings.n_updates + 1):
+        # Sample a fresh batch of episodes from the prior.
+        episodes = task.sample(
+            numpy_rng(seed, "data", update), settings.batch_size, settings.episode_length
+        )
+        inputs = torch.as_tensor(episodes.inputs, dtype=torch.float32)
+        observations = torch.as_tensor(episodes.observations, dtype=torch.float32)
+
+        # One Adam step on the log-loss, through the whole episode (BPTT).
+        loss = episode_log_loss(net, task, inputs, observations)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"task {task.name}, seed {seed}: loss is {loss.item()} at update {update}; "
+                "lower prediction.learning_rate or prediction.grad_clip"
+            )
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
+        optimiser.step()
+        scheduler.step()
+        running.append(loss.item())
+
+        # Checkpoints and progress.
+        if update in schedule:
+            checkpoints.add(update, net)
+            on_checkpoint(checkpoints)
+        if update % settings.log_every == 0 or update == settings.n_updates:
+            rows.append(_progress(task, episodes, update, running, start, settings))
+            running = []
+    return checkpoints, rows
+
+
+def _lr_scheduler(optimiser, settings: PredictionSettings):
+    if settings.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.n_updates)
+    return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda _: 1.0)
+
+
+def _progress(task, episodes, update, running, start, settings) -> dict:
+    """One training-log row: mean loss since the last row, the optimum on the last batch, rate."""
+    elapsed = time.perf_counter() - start
+    rate = update / elapsed
+    row = {
+        "update": update,
+        "loss": float(np.mean(running)),
+        "optimal_loss": optimal_log_loss(task, episodes.inputs, episodes.observations),
+        "elapsed_s": round(elapsed, 2),
+        "updates_per_s": round(rate, 1),
+    }
+    eta = (settings.n_updates - update) / rate
+    log.info(
+        "%s update %d/%d loss %.4f (optimum on batch %.4f) %.0f updates/s ETA %s",
+        task.name,
+        update,
+        settings.n_updates,
+        row["loss"],
+        row["optimal_loss"],
+        rate,
+        _duration(eta),
+    )
+    return row
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(math.ceil(seconds)), 60)
+    return f"{minutes}m{seconds:02d}s"

@@ -1,0 +1,13 @@
+"""Snakemake adapter: rule train_predictor."""
+
+from metabayes import pipeline
+
+pipeline.setup_logging(snakemake.log[0])
+pipeline.train_prediction(
+    task=snakemake.wildcards.task,
+    seed=int(snakemake.wildcards.seed),
+    settings=snakemake.params.settings,
+    checkpoints_path=snakemake.output.checkpoints,
+    log_csv_path=snakemake.output.training_log,
+    threads=snakemake.threads,
+)
