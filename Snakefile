@@ -10,12 +10,14 @@ import sys
 # The package lives in src/; jobs import it from there in any environment (venv or conda).
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.getenv("PYTHONPATH")]))
+)
 
 from metabayes.config import validate_config
 
 
-configfile: "config.yaml"
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 validate_config(config)
@@ -27,6 +29,6 @@ include: "rules/prediction.smk"
 
 # Everything the configuration asks for.
 rule all:
+    default_target: True
     input:
         rules.behaviour.input,
-    default_target: True

@@ -48,8 +48,9 @@ def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedu
         rnn, _ = rollout(RNNPredictor(net, task.model.family), episodes.inputs)
         kls.append(prediction_dissimilarity(opt, rnn, task.model.family).sum())
     return (
-        f"{task_name:26s} updates={n_updates:6d} lr={lr:.0e} batch={batch:4d} {schedule:8s} seed={seed} "
-        f"KL init={kls[0]:8.4f} final={kls[1]:.5f} train_s={seconds:6.1f} updates/s={n_updates / seconds:5.0f}"
+        f"{task_name:26s} updates={n_updates:6d} lr={lr:.0e} batch={batch:4d} {schedule:8s} "
+        f"seed={seed} KL init={kls[0]:8.4f} final={kls[1]:.5f} train_s={seconds:6.1f} "
+        f"updates/s={n_updates / seconds:5.0f}"
     )
 
 
@@ -67,7 +68,7 @@ def main() -> None:
         itertools.product(args.tasks, args.updates, args.lr, args.batch, args.seeds, args.schedule)
     )
     with ProcessPoolExecutor(args.jobs) as pool:
-        for line in pool.map(run, *zip(*grid)):
+        for line in pool.map(run, *zip(*grid, strict=True)):
             print(line, flush=True)
 
 

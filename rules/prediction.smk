@@ -12,13 +12,13 @@ rule train_predictor:
         "results/benchmarks/train_predictor/{task}/seed{seed}.tsv"
     wildcard_constraints:
         task=alternation(PREDICTION),
-    params:
-        settings=PREDICTION_SETTINGS,
+    conda:
+        "../envs/metabayes.yaml"
     threads: TRAINING_THREADS
     resources:
         mem_mb=2000,
-    conda:
-        "../envs/metabayes.yaml"
+    params:
+        settings=PREDICTION_SETTINGS,
     script:
         "../workflow/scripts/train_predictor.py"
 
@@ -35,12 +35,12 @@ rule dump_prediction_traces:
         "results/benchmarks/dump_prediction_traces/{task}/seed{seed}.tsv"
     wildcard_constraints:
         task=alternation(PREDICTION),
-    params:
-        evaluation=EVALUATION_SETTINGS,
-    resources:
-        mem_mb=2000,
     conda:
         "../envs/metabayes.yaml"
+    resources:
+        mem_mb=2000,
+    params:
+        evaluation=EVALUATION_SETTINGS,
     script:
         "../workflow/scripts/dump_prediction_traces.py"
 
@@ -57,10 +57,10 @@ rule measure_prediction_behaviour:
         "results/benchmarks/measure_prediction_behaviour/{task}/seed{seed}.tsv"
     wildcard_constraints:
         task=alternation(PREDICTION),
-    resources:
-        mem_mb=2000,
     conda:
         "../envs/metabayes.yaml"
+    resources:
+        mem_mb=2000,
     script:
         "../workflow/scripts/measure_prediction_behaviour.py"
 
@@ -73,6 +73,8 @@ rule collect_behaviour:
         table="results/behaviour/{task}.csv",
     log:
         "results/logs/collect_behaviour/{task}.log",
+    wildcard_constraints:
+        task=alternation(PREDICTION),
     conda:
         "../envs/metabayes.yaml"
     script:

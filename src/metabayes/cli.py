@@ -3,7 +3,8 @@
 Examples::
 
     python -m metabayes check-config config.yaml presets/quick.yaml
-    python -m metabayes train bernoulli_beta_1_1 0 --config config.yaml --out results/models/bernoulli_beta_1_1/seed0
+    python -m metabayes train bernoulli_beta_1_1 0 --config config.yaml \\
+        --out results/models/bernoulli_beta_1_1/seed0
     python -m metabayes trace bernoulli_beta_1_1 0 --config config.yaml \\
         --checkpoints results/models/bernoulli_beta_1_1/seed0/checkpoints.pt --out trace.h5
     python -m metabayes behaviour bernoulli_beta_1_1 trace.h5 --out behaviour.csv

@@ -99,7 +99,12 @@ def load_config(paths: Iterable[str | os.PathLike]) -> dict:
     config: dict = {}
     for path in paths:
         with open(path) as f:
-            _merge(config, yaml.safe_load(f) or {})
+            content = yaml.safe_load(f) or {}
+        if not isinstance(content, dict):
+            raise ConfigError(
+                f"{path}: expected a mapping of config keys, got {type(content).__name__}"
+            )
+        _merge(config, content)
     return validate_config(config)
 
 
@@ -121,5 +126,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         keys = ", ".join(f"'{where}{k}'" for k in unknown)
         return f"config key {keys} is not known; allowed here: {', '.join(sorted(known))}"
     if error.validator == "required":
-        return f"config key '{path or '<top level>'}': {error.message}"
+        where = f"{path}." if path else ""
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return f"config key '{where}{missing[0]}' is missing"
     return f"config key '{path}': {error.message}"

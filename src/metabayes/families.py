@@ -99,7 +99,10 @@ class Categorical(Family):
         return log_p.gather(-1, x.long().unsqueeze(-1)).squeeze(-1)
 
     def logpdf(self, params, x):
-        idx = np.asarray(x, dtype=np.int64)[..., None]
+        x = np.asarray(x, dtype=np.int64)
+        shape = np.broadcast_shapes(params.shape[:-1], x.shape)
+        params = np.broadcast_to(params, (*shape, params.shape[-1]))
+        idx = np.broadcast_to(x, shape)[..., None]
         return np.log(np.take_along_axis(params, idx, axis=-1)[..., 0])
 
     def kl(self, p, q):

@@ -66,7 +66,10 @@ def train_prediction(
     log.info("training %s seed %d with %s (code %s)", task, seed, asdict(parsed), code_version())
     checkpoints, rows = train_predictor(PREDICTION_TASKS[task], parsed, seed)
     checkpoints.save(checkpoints_path)
-    write_csv(pd.DataFrame(rows).assign(task=task, seed=seed), log_csv_path)
+    table = pd.DataFrame(rows)
+    table.insert(0, "seed", seed)
+    table.insert(0, "task", task)
+    write_csv(table, log_csv_path)
 
 
 def trace_prediction(

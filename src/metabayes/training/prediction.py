@@ -119,24 +119,29 @@ def _lr_scheduler(optimiser, settings: PredictionSettings):
 
 
 def _progress(task, episodes, update, running, start, settings) -> dict:
-    """One training-log row: mean loss since the last row, the optimum on the last batch, rate."""
+    """One training-log row: mean loss since the last row; loss, Bayes-optimal loss and their
+    difference (an estimate of eq. 2) on the last batch; rate."""
     elapsed = time.perf_counter() - start
     rate = update / elapsed
+    optimal = optimal_log_loss(task, episodes.inputs, episodes.observations)
     row = {
         "update": update,
         "loss": float(np.mean(running)),
-        "optimal_loss": optimal_log_loss(task, episodes.inputs, episodes.observations),
+        "batch_loss": running[-1],
+        "batch_optimal_loss": optimal,
+        "batch_excess_loss": running[-1] - optimal,
         "elapsed_s": round(elapsed, 2),
         "updates_per_s": round(rate, 1),
     }
     eta = (settings.n_updates - update) / rate
     log.info(
-        "%s update %d/%d loss %.4f (optimum on batch %.4f) %.0f updates/s ETA %s",
+        "%s update %d/%d loss %.4f, excess over Bayes-optimal on last batch %.4f, "
+        "%.0f updates/s, ETA %s",
         task.name,
         update,
         settings.n_updates,
         row["loss"],
-        row["optimal_loss"],
+        row["batch_excess_loss"],
         rate,
         _duration(eta),
     )

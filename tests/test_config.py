@@ -1,0 +1,70 @@
+"""Configuration validation: the shipped files are valid; bad keys and values are named."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from metabayes.config import ConfigError, load_config, validate_config
+from metabayes.tasks import TASKS
+
+from .conftest import REPO
+
+
+@pytest.fixture
+def config() -> dict:
+    return load_config([os.path.join(REPO, "config.yaml")])
+
+
+def test_shipped_config_and_presets_are_valid(config):
+    assert config["tasks"] == list(TASKS)
+    assert config["seeds"] == list(range(10))
+    for preset in os.listdir(os.path.join(REPO, "presets")):
+        load_config([os.path.join(REPO, "config.yaml"), os.path.join(REPO, "presets", preset)])
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c.update(sedes=[1]), "config key 'sedes' is not known"),
+        (
+            lambda c: c["prediction"].update(batchsize=3),
+            "config key 'prediction.batchsize' is not known",
+        ),
+        (
+            lambda c: c["prediction"].update(batch_size="64"),
+            "config key 'prediction.batch_size': '64' is not of type 'integer'",
+        ),
+        (
+            lambda c: c["prediction"].update(learning_rate=-1),
+            "config key 'prediction.learning_rate': -1",
+        ),
+        (
+            lambda c: c["prediction"].update(lr_schedule="linear"),
+            "config key 'prediction.lr_schedule': 'linear' is not one of",
+        ),
+        (
+            lambda c: c["tasks"].append("coin_flip"),
+            "config key 'tasks.10': 'coin_flip' is not one of",
+        ),
+        (lambda c: c.update(seeds=[0, 0]), "config key 'seeds'"),
+        (lambda c: c["evaluation"].pop("seed"), "config key 'evaluation.seed' is missing"),
+    ],
+)
+def test_bad_keys_and_values_are_rejected_by_name(config, edit, message):
+    bad = copy.deepcopy(config)
+    edit(bad)
+    with pytest.raises(ConfigError) as error:
+        validate_config(bad)
+    assert str(error.value).startswith(message)
+
+
+def test_presets_override_key_by_key(tmp_path):
+    preset = tmp_path / "p.yaml"
+    preset.write_text(yaml.safe_dump({"prediction": {"n_updates": 7}}))
+    config = load_config([os.path.join(REPO, "config.yaml"), preset])
+    assert config["prediction"]["n_updates"] == 7
+    assert config["prediction"]["hidden_size"] == 32

@@ -1,0 +1,111 @@
+"""Training smoke tests: finite, bitwise repeatable, stops on divergence; checkpoint files."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from metabayes.agents import RNNPredictor, rollout
+from metabayes.tasks import PREDICTION_TASKS
+from metabayes.training.checkpoints import Checkpoints, checkpoint_label, checkpoint_schedule
+from metabayes.training.prediction import (
+    PredictionSettings,
+    TrainingDiverged,
+    build_predictor,
+    train_predictor,
+)
+
+SETTINGS = PredictionSettings(
+    hidden_size=8,
+    episode_length=5,
+    batch_size=4,
+    n_updates=6,
+    learning_rate=0.01,
+    lr_schedule="cosine",
+    grad_clip=1.0,
+    n_checkpoints=4,
+    log_every=3,
+)
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTION_TASKS))
+def test_few_steps_are_finite_and_bitwise_repeatable(name):
+    task = PREDICTION_TASKS[name]
+    first, rows = train_predictor(task, SETTINGS, seed=3)
+    second, _ = train_predictor(task, SETTINGS, seed=3)
+    assert all(math.isfinite(row["loss"]) for row in rows)
+    assert first.updates == second.updates == [0, 1, 2, 6]
+    for update in first.updates:
+        for key, value in first.states[update].items():
+            assert torch.equal(value, second.states[update][key]), (update, key)
+    # Training changed the parameters, and another seed gives another network.
+    assert not torch.equal(first.states[0]["readout.weight"], first.states[6]["readout.weight"])
+    other, _ = train_predictor(task, SETTINGS, seed=4)
+    assert not torch.equal(first.states[6]["readout.weight"], other.states[6]["readout.weight"])
+
+
+def test_divergence_stops_with_task_seed_and_update():
+    task = PREDICTION_TASKS["gaussian_known_var"]
+    diverging = replace(SETTINGS, learning_rate=1e30, grad_clip=1e30, n_updates=50)
+    with pytest.raises(
+        TrainingDiverged, match=r"gaussian_known_var, seed 5: loss is .* at update \d+"
+    ):
+        train_predictor(task, diverging, seed=5)
+
+
+def test_training_reduces_loss():
+    task = PREDICTION_TASKS["bernoulli_beta_1_1"]
+    settings = replace(
+        SETTINGS,
+        hidden_size=16,
+        episode_length=20,
+        batch_size=64,
+        n_updates=300,
+        learning_rate=3e-3,
+        log_every=50,
+    )
+    _, rows = train_predictor(task, settings, seed=0)
+    assert rows[-1]["loss"] < rows[0]["loss"] - 0.5
+    assert abs(rows[-1]["batch_excess_loss"]) < 0.5
+
+
+def test_checkpoint_schedule_is_log_spaced_with_init_and_final():
+    schedule = checkpoint_schedule(20000, 20)
+    assert schedule[0] == 0 and schedule[-1] == 20000
+    assert len(schedule) == 20
+    # Rounding to whole updates distorts only the first few points of the log grid.
+    ratios = np.diff(np.log([u for u in schedule if u >= 20]))
+    assert np.allclose(ratios, np.log(20000) / 18, rtol=0.05)
+    assert checkpoint_schedule(3, 10) == [0, 1, 2, 3]
+    assert [checkpoint_label(u, 20) for u in (0, 5, 20)] == ["init", "update_5", "final"]
+    with pytest.raises(ValueError):
+        checkpoint_schedule(10, 1)
+
+
+def test_checkpoint_file_round_trip(tmp_path):
+    task = PREDICTION_TASKS["categorical_dir_1_1_1"]
+    checkpoints, _ = train_predictor(task, SETTINGS, seed=1)
+    path = tmp_path / "checkpoints.pt"
+    checkpoints.save(path)
+    loaded = Checkpoints.load(path)
+    assert (loaded.task, loaded.seed, loaded.settings) == (task.name, 1, checkpoints.settings)
+    assert loaded.updates == checkpoints.updates
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("name", ["categorical_dir_05x5", "gaussian_normal_gamma_2"])
+def test_rnn_stepwise_rollout_equals_full_unroll(name, rng):
+    """The agent interface (one step at a time, state (c, h)) computes what training unrolls."""
+    task = PREDICTION_TASKS[name]
+    net = build_predictor(task, 8)
+    episodes = task.sample(rng, 7, 5)
+    outputs, states = rollout(RNNPredictor(net, task.model.family), episodes.inputs)
+    with torch.no_grad():
+        raw, _, (h, c) = net(torch.as_tensor(episodes.inputs, dtype=torch.float32))
+        expected = task.model.family.params(raw.double()).numpy()
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(states[:, -1], torch.cat([c[0], h[0]], -1).numpy(), atol=1e-6)
