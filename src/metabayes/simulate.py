@@ -23,12 +23,12 @@ def prediction_trace(
     outputs, states = rollout(BayesOptimalPredictor(model), episodes.inputs)
     opt = AgentTrace(outputs, states, family.param_names, model.stats_names)
     final = checkpoints.updates[-1]
+    state_names = _lstm_state_names(hidden_size)
     rnn = {}
     for update in checkpoints.updates:
         net = build_predictor(task, hidden_size)
         net.load_state_dict(checkpoints.states[update])
         outputs, states = rollout(RNNPredictor(net, family), episodes.inputs)
-        state_names = _lstm_state_names(hidden_size)
         label = checkpoint_label(update, final)
         rnn[label] = AgentTrace(outputs, states, family.param_names, state_names, update)
     return Trace(

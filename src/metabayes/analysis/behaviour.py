@@ -26,7 +26,8 @@ def prediction_dissimilarity(
 def behaviour_table(trace: Trace, family: Family) -> pd.DataFrame:
     """Eq. 2 for every checkpoint of a trace: one row per checkpoint, summed and per step.
 
-    Columns: task, seed, checkpoint (label), update, kl_sum (eq. 2), kl_t1 … kl_tT.
+    Columns: task, seed, checkpoint (label), update, kl_sum (eq. 2), kl_t1 … kl_tT, and the
+    trace's config_hash and code_version (provenance).
     """
     rows = []
     for label in trace.labels:
@@ -39,6 +40,8 @@ def behaviour_table(trace: Trace, family: Family) -> pd.DataFrame:
                 "update": trace.rnn[label].update,
                 "kl_sum": per_step.sum(),
                 **{f"kl_t{t + 1}": v for t, v in enumerate(per_step)},
+                "config_hash": trace.attrs.get("config_hash", ""),
+                "code_version": trace.attrs.get("code_version", ""),
             }
         )
     return pd.DataFrame(rows)
