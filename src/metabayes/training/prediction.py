@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -60,7 +59,6 @@ def train_predictor(
     task: PredictionTask,
     settings: PredictionSettings,
     seed: int,
-    on_checkpoint: Callable[[Checkpoints], None] = lambda _: None,
 ) -> tuple[Checkpoints, list[dict]]:
     """Train one meta-learner; returns its checkpoints and the training log rows.
 
@@ -105,7 +103,6 @@ def train_predictor(
         # Checkpoints and progress.
         if update in schedule:
             checkpoints.add(update, net)
-            on_checkpoint(checkpoints)
         if update % settings.log_every == 0 or update == settings.n_updates:
             rows.append(_progress(task, episodes, update, running, start, settings))
             running = []
