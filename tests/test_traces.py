@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -9,23 +11,15 @@ from metabayes.io import atomic_path
 from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.traces import read_trace, write_trace
-from metabayes.training.prediction import PredictionSettings, train_predictor
+from metabayes.training.prediction import train_predictor
+
+from .conftest import TINY_SETTINGS
 
 
 @pytest.fixture(scope="module")
 def trace():
     task = PREDICTION_TASKS["exponential_gamma_5_5"]
-    settings = PredictionSettings(
-        hidden_size=4,
-        episode_length=6,
-        batch_size=4,
-        n_updates=5,
-        learning_rate=0.01,
-        lr_schedule="constant",
-        grad_clip=1.0,
-        n_checkpoints=3,
-        log_every=5,
-    )
+    settings = replace(TINY_SETTINGS, hidden_size=4, episode_length=6, n_updates=5, n_checkpoints=3)
     checkpoints, _ = train_predictor(task, settings, seed=2)
     episodes = evaluation_episodes(task, 9, 6, seed=11)
     result = prediction_trace(task, checkpoints, episodes, hidden_size=4)

@@ -13,23 +13,12 @@ from metabayes.agents import RNNPredictor, rollout
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.training.checkpoints import Checkpoints, checkpoint_label, checkpoint_schedule
 from metabayes.training.prediction import (
-    PredictionSettings,
     TrainingDiverged,
     build_predictor,
     train_predictor,
 )
 
-SETTINGS = PredictionSettings(
-    hidden_size=8,
-    episode_length=5,
-    batch_size=4,
-    n_updates=6,
-    learning_rate=0.01,
-    lr_schedule="cosine",
-    grad_clip=1.0,
-    n_checkpoints=4,
-    log_every=3,
-)
+from .conftest import TINY_SETTINGS as SETTINGS
 
 
 @pytest.mark.parametrize("name", sorted(PREDICTION_TASKS))

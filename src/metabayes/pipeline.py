@@ -24,10 +24,10 @@ from metabayes.training.checkpoints import Checkpoints
 from metabayes.training.prediction import PredictionSettings, train_predictor
 
 log = logging.getLogger(__name__)
-Path = str | os.PathLike
+PathLike = str | os.PathLike
 
 
-def setup_logging(path: Path | None = None) -> None:
+def setup_logging(path: PathLike | None = None) -> None:
     """Log INFO and above to ``path`` (or stderr), with timestamps."""
     logging.basicConfig(
         filename=path,
@@ -56,8 +56,8 @@ def train_prediction(
     task: str,
     seed: int,
     settings: dict,
-    checkpoints_path: Path,
-    log_csv_path: Path,
+    checkpoints_path: PathLike,
+    log_csv_path: PathLike,
     threads: int = 1,
 ) -> None:
     """Train the meta-learner of one (task, seed); write its checkpoints and training log."""
@@ -73,7 +73,7 @@ def train_prediction(
 
 
 def trace_prediction(
-    task: str, seed: int, evaluation: dict, checkpoints_path: Path, trace_path: Path
+    task: str, seed: int, evaluation: dict, checkpoints_path: PathLike, trace_path: PathLike
 ) -> None:
     """Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes."""
     torch.set_num_threads(1)
@@ -103,7 +103,7 @@ def trace_prediction(
     )
 
 
-def measure_behaviour(task: str, trace_path: Path, csv_path: Path) -> None:
+def measure_behaviour(task: str, trace_path: PathLike, csv_path: PathLike) -> None:
     """Eq. 2 per checkpoint of one trace file."""
     table = behaviour_table(read_trace(trace_path), PREDICTION_TASKS[task].model.family)
     write_csv(table, csv_path)
@@ -111,6 +111,6 @@ def measure_behaviour(task: str, trace_path: Path, csv_path: Path) -> None:
     log.info("%s: eq. 2 init %.4g, final %.4g", trace_path, table.kl_sum.iloc[0], final.iloc[0])
 
 
-def collect_tables(csv_paths: Sequence[Path], out_path: Path) -> None:
+def collect_tables(csv_paths: Sequence[PathLike], out_path: PathLike) -> None:
     """Concatenate per-seed tables into one."""
     write_csv(pd.concat([pd.read_csv(p) for p in csv_paths], ignore_index=True), out_path)
