@@ -78,6 +78,11 @@ def trace_prediction(
     """Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes."""
     torch.set_num_threads(1)
     checkpoints = Checkpoints.load(checkpoints_path)
+    if (checkpoints.task, checkpoints.seed) != (task, seed):
+        raise ValueError(
+            f"{checkpoints_path} holds task {checkpoints.task} seed {checkpoints.seed}, "
+            f"not task {task} seed {seed}"
+        )
     spec = PREDICTION_TASKS[task]
     episodes = evaluation_episodes(
         spec, evaluation["n_episodes"], evaluation["episode_length"], evaluation["seed"]
