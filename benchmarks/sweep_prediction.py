@@ -15,11 +15,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
-from metabayes.agents import BayesOptimalPredictor, RNNPredictor, rollout
-from metabayes.analysis.behaviour import prediction_dissimilarity
-from metabayes.simulate import evaluation_episodes
+from metabayes.analysis.behaviour import behaviour_table
+from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
-from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictor
+from metabayes.training.prediction import PredictionSettings, train_predictor
 
 
 def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedule: str) -> str:
@@ -40,13 +39,8 @@ def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedu
     checkpoints, _ = train_predictor(task, settings, seed)
     seconds = time.perf_counter() - start
     episodes = evaluation_episodes(task, 500, 20, 2020)
-    opt, _ = rollout(BayesOptimalPredictor(task.model), episodes.inputs)
-    kls = []
-    for update in (0, n_updates):
-        net = build_predictor(task, 32)
-        net.load_state_dict(checkpoints.states[update])
-        rnn, _ = rollout(RNNPredictor(net, task.model.family), episodes.inputs)
-        kls.append(prediction_dissimilarity(opt, rnn, task.model.family).sum())
+    trace = prediction_trace(task, checkpoints, episodes, hidden_size=32)
+    kls = behaviour_table(trace, task.model.family).kl_sum.tolist()
     return (
         f"{task_name:26s} updates={n_updates:6d} lr={lr:.0e} batch={batch:4d} {schedule:8s} "
         f"seed={seed} KL init={kls[0]:8.4f} final={kls[1]:.5f} train_s={seconds:6.1f} "

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from metabayes.agents import BayesOptimalPredictor, RNNPredictor, rollout
-from metabayes.analysis.behaviour import prediction_dissimilarity
-from metabayes.simulate import evaluation_episodes
+from metabayes.agents import RNNPredictor, rollout
+from metabayes.analysis.behaviour import behaviour_table
+from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.training.checkpoints import Checkpoints, checkpoint_label, checkpoint_schedule
 from metabayes.training.prediction import (
@@ -121,12 +121,7 @@ def test_quick_training_approaches_the_bayes_optimal_predictor(name):
     )
     checkpoints, _ = train_predictor(task, settings, seed=0)
     episodes = evaluation_episodes(task, 500, 20, seed=2020)
-    opt, _ = rollout(BayesOptimalPredictor(task.model), episodes.inputs)
-    d = {}
-    for update in (0, 2000):
-        net = build_predictor(task, 32)
-        net.load_state_dict(checkpoints.states[update])
-        rnn, _ = rollout(RNNPredictor(net, task.model.family), episodes.inputs)
-        d[update] = prediction_dissimilarity(opt, rnn, task.model.family).sum()
-    assert d[2000] < 0.01
-    assert d[2000] < d[0] / 100
+    trace = prediction_trace(task, checkpoints, episodes, hidden_size=32)
+    d = behaviour_table(trace, task.model.family).set_index("checkpoint").kl_sum
+    assert d["final"] < 0.01
+    assert d["final"] < d["init"] / 100
