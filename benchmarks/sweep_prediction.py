@@ -40,10 +40,10 @@ def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedu
     seconds = time.perf_counter() - start
     episodes = evaluation_episodes(task, 500, 20, 2020)
     trace = prediction_trace(task, checkpoints, episodes, hidden_size=32)
-    kls = behaviour_table(trace, task.model.family).kl_sum.tolist()
+    kl = behaviour_table(trace, task.model.family).set_index("checkpoint").kl_sum
     return (
         f"{task_name:26s} updates={n_updates:6d} lr={lr:.0e} batch={batch:4d} {schedule:8s} "
-        f"seed={seed} KL init={kls[0]:8.4f} final={kls[1]:.5f} train_s={seconds:6.1f} "
+        f"seed={seed} KL init={kl['init']:8.4f} final={kl['final']:.5f} train_s={seconds:6.1f} "
         f"updates/s={n_updates / seconds:5.0f}"
     )
 
