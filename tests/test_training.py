@@ -9,16 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from metabayes.agents import RNNPredictor, rollout
+from metabayes.agents import RNNAgent, rollout
 from metabayes.analysis.behaviour import behaviour_table
 from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.training.checkpoints import Checkpoints, checkpoint_label, checkpoint_schedule
-from metabayes.training.prediction import (
-    TrainingDiverged,
-    build_predictor,
-    train_predictor,
-)
+from metabayes.training.common import TrainingDiverged
+from metabayes.training.prediction import build_predictor, train_predictor
 
 from .conftest import TINY_SETTINGS as SETTINGS
 
@@ -94,7 +91,7 @@ def test_rnn_stepwise_rollout_equals_full_unroll(name, rng):
     task = PREDICTION_TASKS[name]
     net = build_predictor(task, 8)
     episodes = task.sample(rng, 7, 5)
-    outputs, states = rollout(RNNPredictor(net, task.model.family), episodes.inputs)
+    outputs, states = rollout(RNNAgent(net, task.model.family), episodes.inputs)
     with torch.no_grad():
         raw, _, (h, c) = net(torch.as_tensor(episodes.inputs, dtype=torch.float32))
         expected = task.model.family.params(raw.double()).numpy()

@@ -3,7 +3,8 @@
 An agent is a state machine (paper eq. 1): ``initial_state(n)`` gives n zero or prior states
 and ``step(state, inputs)`` consumes one input per episode, returning the output emitted in
 the new state and that state. Outputs are predictive-distribution parameters (prediction
-tasks). The Bayes-optimal agent's state is its sufficient statistics; the RNN's is (c, h).
+tasks) or action probabilities (bandits, :mod:`metabayes.bandit_agents`). The Bayes-optimal
+agent's state is its sufficient statistics; the RNN's is (c, h).
 """
 
 from __future__ import annotations
@@ -46,8 +47,13 @@ class BayesOptimalPredictor:
         return self.model.predictive(state), state
 
 
-class RNNPredictor:
-    """A :class:`MetaLearner` whose readout parametrises a predictive family."""
+class RNNAgent:
+    """A :class:`MetaLearner` whose readout is mapped to outputs by a family.
+
+    For prediction tasks the family is the task's predictive family; for bandits it is
+    ``Categorical(2)``, whose parameters are the action probabilities (the value head, if
+    any, is not part of the output).
+    """
 
     def __init__(self, net: MetaLearner, family: Family):
         self.net = net

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metabayes.agents import BayesOptimalPredictor, RNNPredictor, rollout
+from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
 from metabayes.rng import numpy_rng
 from metabayes.tasks import Episodes, PredictionTask
 from metabayes.traces import AgentTrace, Trace
@@ -28,7 +28,7 @@ def prediction_trace(
     for update in checkpoints.updates:
         net = build_predictor(task, hidden_size)
         net.load_state_dict(checkpoints.states[update])
-        outputs, states = rollout(RNNPredictor(net, family), episodes.inputs)
+        outputs, states = rollout(RNNAgent(net, family), episodes.inputs)
         label = checkpoint_label(update, final)
         rnn[label] = AgentTrace(outputs, states, family.param_names, state_names, update)
     return Trace(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass
 
@@ -15,12 +14,9 @@ from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
 from metabayes.tasks import PredictionTask
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
+from metabayes.training.common import TrainingDiverged, format_duration
 
 log = logging.getLogger(__name__)
-
-
-class TrainingDiverged(RuntimeError):
-    """Raised when the loss becomes NaN or infinite."""
 
 
 @dataclass(frozen=True)
@@ -140,11 +136,6 @@ def _progress(task, episodes, update, running, start, settings) -> dict:
         row["loss"],
         row["batch_excess_loss"],
         rate,
-        _duration(eta),
+        format_duration(eta),
     )
     return row
-
-
-def _duration(seconds: float) -> str:
-    minutes, seconds = divmod(int(math.ceil(seconds)), 60)
-    return f"{minutes}m{seconds:02d}s"

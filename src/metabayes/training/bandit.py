@@ -1,0 +1,201 @@
+"""Meta-training of the RNN on a two-armed bandit: actor-critic with V-trace targets.
+
+Each update plays a batch of fresh episodes with the current policy (synchronous, on-policy:
+the importance weights are 1, but the targets go through the general V-trace of
+:mod:`metabayes.vtrace`), then takes one Adam step on
+
+    L = Σ_t [−log π(a_t|x_t) A_t + c_v ½ (v_t − V(x_t))² − β_k H(π(·|x_t))],
+
+averaged over episodes, with the entropy cost β_k annealed linearly from β_0 to 0 over
+training (SPEC §4). The discount γ applies within the 20-step episode, which ends with a
+discount of 0 (no bootstrap).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from metabayes.bandit_agents import GittinsAgent, discounted_return, play
+from metabayes.rng import numpy_rng, seeded_torch
+from metabayes.rnn import MetaLearner
+from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask
+from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
+from metabayes.training.common import TrainingDiverged, format_duration
+from metabayes.vtrace import vtrace_targets
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BanditSettings:
+    """Settings of one bandit training run (the ``bandit`` block of the config)."""
+
+    hidden_size: int
+    episode_length: int
+    batch_size: int
+    n_updates: int
+    learning_rate: float
+    entropy_cost: float
+    value_cost: float
+    grad_clip: float
+    n_checkpoints: int
+    log_every: int
+
+
+@dataclass
+class BatchGame:
+    """A batch of episodes played by the network, with the graph for the loss.
+
+    Attributes:
+        log_probs: log π(·|x_t), shape (B, T, 2), differentiable.
+        values: V(x_t), shape (B, T), differentiable.
+        actions: a_t, shape (B, T), int64.
+        rewards: r_t = r[t, a_t], shape (B, T).
+    """
+
+    log_probs: torch.Tensor
+    values: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+
+
+def build_bandit_agent(task: BanditTask, hidden_size: int) -> MetaLearner:
+    """The meta-learner of a bandit task: 2 action logits and a value head."""
+    return MetaLearner(task.input_dim, hidden_size, N_ARMS, value_head=True)
+
+
+def play_batch(net: MetaLearner, episodes: BanditEpisodes, uniforms: np.ndarray) -> BatchGame:
+    """Play the episodes' reward tables with the network's policy, keeping the graph.
+
+    Actions use one uniform per episode and step, arm 1 iff u < π(1|x_t), as
+    :func:`metabayes.bandit_agents.play` does.
+
+    Args:
+        net: the meta-learner.
+        episodes: reward tables r[t, a], shape (B, T, 2).
+        uniforms: shape (B, T).
+    """
+    table = torch.as_tensor(episodes.rewards, dtype=torch.float32)
+    u = torch.as_tensor(uniforms, dtype=torch.float32)
+    B, T, _ = table.shape
+    x, state = torch.zeros(B, 1, N_ARMS + 1), None
+    log_probs, values, actions, rewards = [], [], [], []
+    for t in range(T):
+        logits, value, state = net(x, state)
+        log_p = torch.log_softmax(logits[:, 0], dim=-1)
+        action = (u[:, t] < log_p[:, 1].detach().exp()).long()
+        reward = table[:, t].gather(1, action[:, None])[:, 0]
+        x = torch.cat([torch.nn.functional.one_hot(action, N_ARMS).float(), reward[:, None]], -1)
+        x = x[:, None]
+        log_probs.append(log_p)
+        values.append(value[:, 0])
+        actions.append(action)
+        rewards.append(reward)
+    return BatchGame(*(torch.stack(xs, dim=1) for xs in (log_probs, values, actions, rewards)))
+
+
+def actor_critic_loss(
+    game: BatchGame, gamma: float, entropy_cost: float, value_cost: float
+) -> torch.Tensor:
+    """Policy-gradient, value and entropy terms with V-trace targets, averaged over episodes."""
+    discounts = torch.full_like(game.rewards, gamma)
+    discounts[:, -1] = 0.0
+    log_pi_a = game.log_probs.gather(-1, game.actions[..., None])[..., 0]
+    targets = vtrace_targets(
+        values_t=game.values.detach(),
+        bootstrap_value=torch.zeros_like(game.values[:, 0]),
+        rewards_t=game.rewards,
+        discounts_t=discounts,
+        log_rhos_t=torch.zeros_like(log_pi_a),  # on-policy: π = μ
+    )
+    policy = -(log_pi_a * targets.pg_advantages).sum(1)
+    value = 0.5 * ((targets.vs - game.values) ** 2).sum(1)
+    entropy = -(game.log_probs.exp() * game.log_probs).sum(-1).sum(1)
+    return (policy + value_cost * value - entropy_cost * entropy).mean()
+
+
+def train_bandit_agent(
+    task: BanditTask, settings: BanditSettings, seed: int
+) -> tuple[Checkpoints, list[dict]]:
+    """Train one bandit meta-learner; returns its checkpoints and the training log rows.
+
+    The batch of update k (reward tables and action uniforms) is drawn from the streams
+    (seed, "data", k) and (seed, "actions", k), so the run is a function of (task, settings,
+    seed) alone.
+
+    Raises:
+        TrainingDiverged: if the loss is not finite, naming task, seed and update.
+    """
+    with seeded_torch(seed, "init"):
+        net = build_bandit_agent(task, settings.hidden_size)
+    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
+    checkpoints = Checkpoints(task=task.name, seed=seed, settings=asdict(settings))
+    checkpoints.add(0, net)
+    rows: list[dict] = []
+    start, returns = time.perf_counter(), []
+
+    for update in range(1, settings.n_updates + 1):
+        # Play a batch of fresh episodes with the current policy.
+        shape = (settings.batch_size, settings.episode_length)
+        episodes = task.sample(numpy_rng(seed, "data", update), *shape)
+        # Drawn step by step, as metabayes.bandit_agents.play draws them.
+        uniforms = numpy_rng(seed, "actions", update).random(shape[::-1]).T
+        game = play_batch(net, episodes, uniforms)
+
+        # One Adam step on the actor-critic loss, entropy cost annealed linearly to 0.
+        entropy_cost = settings.entropy_cost * (1 - (update - 1) / settings.n_updates)
+        loss = actor_critic_loss(game, task.gamma, entropy_cost, settings.value_cost)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"task {task.name}, seed {seed}: loss is {loss.item()} at update {update}; "
+                "lower bandit.learning_rate or bandit.grad_clip"
+            )
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
+        optimiser.step()
+        returns.append(discounted_return(game.rewards.numpy(), task.gamma).mean())
+
+        # Checkpoints and progress.
+        if update in schedule:
+            checkpoints.add(update, net)
+        if update % settings.log_every == 0 or update == settings.n_updates:
+            rows.append(_progress(task, episodes, update, returns, start, settings))
+            returns = []
+    return checkpoints, rows
+
+
+def _progress(task, episodes, update, returns, start, settings) -> dict:
+    """One training-log row: mean discounted return since the last row, and on the last batch
+    the Gittins agent's return on the same reward tables (regret = their difference)."""
+    elapsed = time.perf_counter() - start
+    rate = update / elapsed
+    # The Gittins agent randomises only its 50/50 ties; any fixed stream will do.
+    gittins = play(GittinsAgent(task), task, episodes, np.random.default_rng(update))
+    optimal = float(discounted_return(gittins.rewards, task.gamma).mean())
+    row = {
+        "update": update,
+        "return": float(np.mean(returns)),
+        "batch_return": float(returns[-1]),
+        "batch_gittins_return": optimal,
+        "batch_regret": optimal - float(returns[-1]),
+        "elapsed_s": round(elapsed, 2),
+        "updates_per_s": round(rate, 2),
+    }
+    log.info(
+        "%s update %d/%d return %.3f, regret to Gittins on last batch %.3f, %.1f updates/s, ETA %s",
+        task.name,
+        update,
+        settings.n_updates,
+        row["return"],
+        row["batch_regret"],
+        rate,
+        format_duration((settings.n_updates - update) / rate),
+    )
+    return row
