@@ -25,7 +25,7 @@ from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
-from metabayes.training.common import TrainingDiverged, format_duration
+from metabayes.training.common import check_finite, format_duration, gradient_step
 from metabayes.vtrace import vtrace_targets
 
 log = logging.getLogger(__name__)
@@ -151,15 +151,8 @@ def train_bandit_agent(
         # One Adam step on the actor-critic loss, entropy cost annealed linearly to 0.
         entropy_cost = settings.entropy_cost * (1 - (update - 1) / settings.n_updates)
         loss = actor_critic_loss(game, task.gamma, entropy_cost, settings.value_cost)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"task {task.name}, seed {seed}: loss is {loss.item()} at update {update}; "
-                "lower bandit.learning_rate or bandit.grad_clip"
-            )
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
-        optimiser.step()
+        check_finite(loss, task.name, seed, update, "bandit")
+        gradient_step(optimiser, loss, net, settings.grad_clip)
         returns.append(discounted_return(game.rewards.numpy(), task.gamma).mean())
 
         # Checkpoints and progress.

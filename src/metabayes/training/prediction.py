@@ -14,7 +14,7 @@ from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
 from metabayes.tasks import PredictionTask
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
-from metabayes.training.common import TrainingDiverged, format_duration
+from metabayes.training.common import check_finite, format_duration, gradient_step
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,8 @@ def train_predictor(
 
         # One Adam step on the log-loss, through the whole episode (BPTT).
         loss = episode_log_loss(net, task, inputs, observations)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"task {task.name}, seed {seed}: loss is {loss.item()} at update {update}; "
-                "lower prediction.learning_rate or prediction.grad_clip"
-            )
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
-        optimiser.step()
+        check_finite(loss, task.name, seed, update, "prediction")
+        gradient_step(optimiser, loss, net, settings.grad_clip)
         scheduler.step()
         running.append(loss.item())
 
