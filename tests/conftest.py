@@ -33,6 +33,14 @@ TINY_SETTINGS = PredictionSettings(
 )
 
 
+def assert_same_parameters(first, second) -> None:
+    """Two Checkpoints hold bitwise-identical parameters at the same updates."""
+    assert first.updates == second.updates
+    for update in first.updates:
+        for key, value in first.states[update].items():
+            assert torch.equal(value, second.states[update][key]), (update, key)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

@@ -20,6 +20,8 @@ from metabayes.training.bandit import (
 )
 from metabayes.training.common import TrainingDiverged
 
+from .conftest import assert_same_parameters
+
 SETTINGS = BanditSettings(
     hidden_size=16,
     episode_length=6,
@@ -41,9 +43,7 @@ def test_few_steps_are_finite_and_bitwise_repeatable(name):
     second, _ = train_bandit_agent(task, SETTINGS, seed=1)
     assert np.isfinite(rows[-1]["return"]) and np.isfinite(rows[-1]["batch_regret"])
     assert first.updates == [0, 1, 5]
-    for update in first.updates:
-        for key, value in first.states[update].items():
-            assert torch.equal(value, second.states[update][key]), (update, key)
+    assert_same_parameters(first, second)
     assert not torch.equal(first.states[0]["readout.weight"], first.states[5]["readout.weight"])
 
 

@@ -18,6 +18,7 @@ from metabayes.training.common import TrainingDiverged
 from metabayes.training.prediction import build_predictor, train_predictor
 
 from .conftest import TINY_SETTINGS as SETTINGS
+from .conftest import assert_same_parameters
 
 
 @pytest.mark.parametrize("name", sorted(PREDICTION_TASKS))
@@ -27,9 +28,7 @@ def test_few_steps_are_finite_and_bitwise_repeatable(name):
     second, _ = train_predictor(task, SETTINGS, seed=3)
     assert all(math.isfinite(row["loss"]) for row in rows)
     assert first.updates == second.updates == [0, 1, 2, 6]
-    for update in first.updates:
-        for key, value in first.states[update].items():
-            assert torch.equal(value, second.states[update][key]), (update, key)
+    assert_same_parameters(first, second)
     # Training changed the parameters, and another seed gives another network.
     assert not torch.equal(first.states[0]["readout.weight"], first.states[6]["readout.weight"])
     other, _ = train_predictor(task, SETTINGS, seed=4)
