@@ -2,7 +2,8 @@
 #
 #   snakemake --cores all                                 paper scale (config.yaml)
 #   snakemake --cores all --configfile presets/quick.yaml quick preset, a first look in minutes
-#   snakemake --cores all behaviour                       one stage (train, traces, behaviour)
+#   snakemake --cores all behaviour                       one stage (gittins, train, traces,
+#                                                         behaviour)
 
 import os
 import sys
@@ -25,6 +26,8 @@ validate_config(config)
 
 include: "rules/common.smk"
 include: "rules/prediction.smk"
+include: "rules/bandit.smk"
+include: "rules/behaviour.smk"
 
 
 # Everything the configuration asks for.

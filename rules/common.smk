@@ -2,13 +2,15 @@
 # No rules here.
 
 from metabayes import pipeline
-from metabayes.tasks import PREDICTION_TASKS
+from metabayes.tasks import BANDIT_TASKS, PREDICTION_TASKS
 
 PREDICTION = [t for t in config["tasks"] if t in PREDICTION_TASKS]
+BANDIT = [t for t in config["tasks"] if t in BANDIT_TASKS]
+TASKS = PREDICTION + BANDIT
 SEEDS = config["seeds"]
 PREDICTION_SETTINGS = pipeline.prediction_settings(config)
+BANDIT_SETTINGS = pipeline.bandit_settings(config)
 EVALUATION_SETTINGS = pipeline.evaluation_settings(config)
-TRAINING_THREADS = config["prediction"]["threads"]
 
 
 wildcard_constraints:

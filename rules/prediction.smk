@@ -1,4 +1,4 @@
-# The prediction half of the paper: train → traces → behaviour (eq. 2).
+# The prediction half of the paper: train → traces (behaviour in rules/behaviour.smk).
 
 
 # Meta-train one LSTM on one prediction task (BPTT, log-loss, Adam), with checkpoints.
@@ -14,7 +14,7 @@ rule train_predictor:
         task=alternation(PREDICTION),
     conda:
         "../envs/metabayes.yaml"
-    threads: TRAINING_THREADS
+    threads: config["prediction"]["threads"]
     resources:
         mem_mb=2000,
     params:
@@ -43,55 +43,3 @@ rule dump_prediction_traces:
         evaluation=EVALUATION_SETTINGS,
     script:
         "../workflow/scripts/dump_prediction_traces.py"
-
-
-# Eq. 2 (summed KL from the Bayes-optimal predictor) per checkpoint of one run.
-rule measure_prediction_behaviour:
-    input:
-        trace="results/traces/{task}/seed{seed}.h5",
-    output:
-        table="results/behaviour/{task}/seed{seed}.csv",
-    log:
-        "results/logs/measure_prediction_behaviour/{task}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/measure_prediction_behaviour/{task}/seed{seed}.tsv"
-    wildcard_constraints:
-        task=alternation(PREDICTION),
-    conda:
-        "../envs/metabayes.yaml"
-    resources:
-        mem_mb=2000,
-    script:
-        "../workflow/scripts/measure_prediction_behaviour.py"
-
-
-# One behaviour table per task, all seeds.
-rule collect_behaviour:
-    input:
-        tables=seeds_of_task("results/behaviour/{task}/seed{seed}.csv"),
-    output:
-        table="results/behaviour/{task}.csv",
-    log:
-        "results/logs/collect_behaviour/{task}.log",
-    wildcard_constraints:
-        task=alternation(PREDICTION),
-    conda:
-        "../envs/metabayes.yaml"
-    script:
-        "../workflow/scripts/collect_behaviour.py"
-
-
-# Stage targets.
-rule train:
-    input:
-        per_seed(rules.train_predictor.output.checkpoints, PREDICTION),
-
-
-rule traces:
-    input:
-        per_seed(rules.dump_prediction_traces.output.trace, PREDICTION),
-
-
-rule behaviour:
-    input:
-        expand(rules.collect_behaviour.output.table, task=PREDICTION),

@@ -11,7 +11,7 @@ import torch
 from metabayes.agents import RNNAgent
 from metabayes.bandit_agents import discounted_return, play
 from metabayes.families import Categorical
-from metabayes.tasks.bandit import BANDIT_TASKS
+from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
 from metabayes.training.bandit import (
     BanditSettings,
     build_bandit_agent,
@@ -52,13 +52,27 @@ def test_training_rollout_is_the_agent_interface_rollout():
     task = BANDIT_TASKS["gaussian_bandit_sigma_1"]
     net = build_bandit_agent(task, 16)
     episodes = task.sample(np.random.default_rng(0), 32, 7)
-    uniforms = np.random.default_rng(1).random((7, 32)).T
+    uniforms = action_uniforms(np.random.default_rng(1), 32, 7)
     with torch.no_grad():
         game = play_batch(net, episodes, uniforms)
-    reference = play(RNNAgent(net, Categorical(2)), task, episodes, np.random.default_rng(1))
+    reference = play(RNNAgent(net, Categorical(2)), task, episodes, uniforms)
     np.testing.assert_array_equal(game.actions.numpy(), reference.actions)
     np.testing.assert_allclose(game.rewards.numpy(), reference.rewards, rtol=1e-6)
     np.testing.assert_allclose(game.log_probs.exp().numpy(), reference.probabilities, atol=1e-6)
+
+
+def test_single_step_is_the_sequence_forward():
+    """MetaLearner.step (written-out LSTM cell, used in play) matches nn.LSTM on sequences."""
+    task = BANDIT_TASKS["bernoulli_bandit_beta_1_1"]
+    net = build_bandit_agent(task, 16)
+    inputs = torch.randn(5, 6, task.input_dim)
+    readout, value, (h, c) = net(inputs)
+    state = None
+    for t in range(6):
+        step_readout, step_value, state = net.step(inputs[:, t], state)
+        torch.testing.assert_close(step_readout, readout[:, t])
+        torch.testing.assert_close(step_value, value[:, t])
+    torch.testing.assert_close(state, (h[0], c[0]))
 
 
 def test_divergence_stops_with_task_seed_and_update():
@@ -85,5 +99,10 @@ def test_short_training_beats_the_random_policy():
     net = build_bandit_agent(task, 64)
     net.load_state_dict(checkpoints.states[600])
     episodes = task.sample(np.random.default_rng(2020), 4000, 20)
-    game = play(RNNAgent(net, Categorical(2)), task, episodes, np.random.default_rng(3))
+    game = play(
+        RNNAgent(net, Categorical(2)),
+        task,
+        episodes,
+        action_uniforms(np.random.default_rng(3), *episodes.rewards.shape[:2]),
+    )
     assert discounted_return(game.rewards, task.gamma).mean() > 4.392 + 0.3

@@ -20,7 +20,13 @@ from metabayes.bandit_agents import (
     policy_value,
 )
 from metabayes.gittins import bernoulli_gittins_table
-from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask, BernoulliRewards, BetaPrior
+from metabayes.tasks.bandit import (
+    BANDIT_TASKS,
+    BanditTask,
+    BernoulliRewards,
+    BetaPrior,
+    action_uniforms,
+)
 
 T, GAMMA = 20, 0.9
 BERNOULLI = ["bernoulli_bandit_beta_1_1", "bernoulli_bandit_beta_1_1_vs_3_3"]
@@ -41,7 +47,12 @@ def agents(name: str) -> dict:
 def game(name: str, agent: str, n: int = 500, seed: int = 0):
     task = BANDIT_TASKS[name]
     episodes = task.sample(np.random.default_rng(seed), n, T)
-    return episodes, play(agents(name)[agent], task, episodes, np.random.default_rng(seed + 1))
+    return episodes, play(
+        agents(name)[agent],
+        task,
+        episodes,
+        action_uniforms(np.random.default_rng(seed + 1), *episodes.rewards.shape[:2]),
+    )
 
 
 def running_statistics(task: BanditTask, actions: np.ndarray, rewards: np.ndarray) -> np.ndarray:
@@ -192,7 +203,7 @@ def test_dp_brute_force_asymmetric_prior():
     task = BanditTask("test", (BetaPrior(0.5, 1.5), BetaPrior(2.0, 1.0)), BernoulliRewards())
     exact = brute_force_value([(0.5, 1.5), (2.0, 1.0)], 5, GAMMA)
     assert DynamicProgrammingAgent(task, 5).value == pytest.approx(exact, abs=1e-12)
-    assert policy_value(task, GittinsAgent(task, 5).probabilities, 5) <= exact + 1e-12
+    assert policy_value(task, GittinsAgent(task, max_pulls=5).probabilities, 5) <= exact + 1e-12
 
 
 @pytest.mark.parametrize("name", BERNOULLI)

@@ -48,8 +48,13 @@ def test_shipped_config_and_presets_are_valid(config):
         ),
         (
             lambda c: c["tasks"].append("coin_flip"),
-            "config key 'tasks.10': 'coin_flip' is not one of",
+            "config key 'tasks.14': 'coin_flip' is not one of",
         ),
+        (
+            lambda c: c["bandit"].update(entropy_cost=-0.1),
+            "config key 'bandit.entropy_cost': -0.1 is less than the minimum of 0",
+        ),
+        (lambda c: c["bandit"].pop("value_cost"), "config key 'bandit.value_cost' is missing"),
         (lambda c: c.update(seeds=[0, 0]), "config key 'seeds'"),
         (lambda c: c["evaluation"].pop("seed"), "config key 'evaluation.seed' is missing"),
     ],

@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from metabayes.bandit_agents import discounted_return
+from metabayes.index_tables import read_reference_values
 from metabayes.traces import read_trace
 
 from .conftest import REPO
@@ -31,11 +34,21 @@ def planned_jobs(output: str) -> dict[str, int]:
 
 
 def test_paper_scale_plan(tmp_path):
-    jobs = planned_jobs(snakemake("-n", "--cores", "2", workdir=tmp_path).stdout)
+    """10 prediction and 4 bandit tasks × 10 seeds; the Gittins tables come first."""
+    result = snakemake("-n", "--cores", "2", workdir=tmp_path)
+    jobs = planned_jobs(result.stdout)
     assert jobs["train_predictor"] == 100
     assert jobs["dump_prediction_traces"] == 100
-    assert jobs["measure_prediction_behaviour"] == 100
-    assert jobs["collect_behaviour"] == 10
+    assert jobs["gittins_table"] == 4
+    assert jobs["train_bandit_agent"] == 40
+    assert jobs["dump_bandit_traces"] == 40
+    assert jobs["measure_behaviour"] == 140
+    assert jobs["collect_behaviour"] == 14
+    # Every bandit training and trace job reads its task's table file.
+    for rule in ("train_bandit_agent", "dump_bandit_traces"):
+        blocks = [b for b in result.stdout.split("\nrule ") if b.startswith(f"{rule}:")]
+        assert len(blocks) == 40
+        assert all(re.search(r"input: .*results/gittins/\w+\.h5", b) for b in blocks)
 
 
 def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
@@ -61,6 +74,24 @@ def test_tiny_end_to_end_run(tmp_path):
         assert trace.rnn["final"].outputs.shape[:2] == (50, 20)
         assert trace.attrs["config_hash"] and trace.attrs["code_version"]
         assert (results / "models" / task / "seed0" / "training_log.csv").exists()
+    table = pd.read_csv(results / "behaviour" / "bernoulli_bandit_beta_1_1.csv")
+    assert list(table.checkpoint) == ["init", "update_1", "final"]
+    gaps = table[[f"reward_gap_t{t}" for t in range(1, 21)]].sum(axis=1)
+    assert (table.eq3 - gaps.abs()).abs().max() < 1e-9
+    # The reference agents' Monte Carlo returns agree with the exact values in the table file,
+    # within 4 standard errors.
+    values = read_reference_values(results / "gittins" / "bernoulli_bandit_beta_1_1.h5")
+    trace = read_trace(results / "traces" / "bernoulli_bandit_beta_1_1" / "seed0.h5")
+    for agent, played in [("gittins", trace.opt), *trace.baselines.items()]:
+        returns = discounted_return(played.rewards, 0.9)
+        error = table[f"{agent}_return"].iloc[0] - values[agent]["discounted"]
+        assert abs(error) < 4 * returns.std() / np.sqrt(len(returns))
+    assert trace.rnn["final"].opt.states.shape == (50, 20, 4)
+    # The Gittins agent fed the meta-learner's stream counts that stream's pulls.
+    np.testing.assert_array_equal(
+        trace.rnn["final"].opt.states[:, -1].reshape(50, 2, 2).sum(-1),
+        np.eye(2)[trace.rnn["final"].actions[:, :-1]].sum(1),
+    )
     # A second run plans nothing.
     rerun = snakemake("-n", "--cores", "2", "--configfile", tiny, workdir=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
@@ -112,12 +143,47 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
     assert bad.returncode == 2
 
 
-@pytest.mark.parametrize("target", ["train", "traces", "behaviour"])
+@pytest.mark.parametrize("target", ["gittins", "train", "traces", "behaviour"])
 def test_stage_targets_plan_only_their_stage(tmp_path, target):
     tiny = os.path.join(REPO, "presets", "tiny.yaml")
     jobs = planned_jobs(
         snakemake(target, "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path).stdout
     )
-    assert jobs["train_predictor"] == 2
-    assert ("dump_prediction_traces" in jobs) == (target != "train")
+    assert jobs["gittins_table"] == 1
+    assert jobs.get("train_predictor", 0) == (0 if target == "gittins" else 2)
+    assert jobs.get("train_bandit_agent", 0) == (0 if target == "gittins" else 1)
+    assert ("dump_bandit_traces" in jobs) == (target in ("traces", "behaviour"))
     assert ("collect_behaviour" in jobs) == (target == "behaviour")
+
+
+def test_cli_runs_the_bandit_steps(tmp_path):
+    config = [
+        "--config",
+        os.path.join(REPO, "config.yaml"),
+        "--config",
+        os.path.join(REPO, "presets", "tiny.yaml"),
+    ]
+    cli = [sys.executable, "-m", "metabayes"]
+    task, tables = "bernoulli_bandit_beta_1_1_vs_3_3", str(tmp_path / "tables.h5")
+    steps = [
+        ["gittins", task, *config, "--out", tables],
+        ["train", task, "0", *config, "--tables", tables, "--out", str(tmp_path / "m")],
+        [
+            "trace",
+            task,
+            "0",
+            *config,
+            "--tables",
+            tables,
+            "--checkpoints",
+            str(tmp_path / "m" / "checkpoints.pt"),
+            "--out",
+            str(tmp_path / "t.h5"),
+        ],
+        ["behaviour", task, str(tmp_path / "t.h5"), "--out", str(tmp_path / "b.csv")],
+    ]
+    for step in steps:
+        subprocess.run([*cli, *step], check=True)
+    table = pd.read_csv(tmp_path / "b.csv")
+    assert list(table.checkpoint) == ["init", "update_1", "final"]
+    assert (table.eq3 >= 0).all() and (table.gittins_return > table.random_return).all()

@@ -142,61 +142,75 @@ def _gaussian_table(n0: float, gamma: float, max_pulls: int) -> np.ndarray:
     return table
 
 
+def gittins_tables(task: BanditTask, max_pulls: int = 40) -> list[np.ndarray]:
+    """The Gittins-index tables of a task's two arms, each indexed by that arm's statistics.
+
+    Bernoulli arm a with prior Beta(a_a, b_a): G_a[s, f] = ν(a_a + s, b_a + f) for
+    s + f ≤ max_pulls (NaN beyond), the normalised index at discount γ, accurate to 1e-9
+    (:func:`metabayes.gittins.bernoulli_gittins_table`). Arms whose priors differ by whole
+    numbers of successes and failures (Beta(1, 1) and Beta(3, 3)) are cut from one table, so
+    equal posteriors get bitwise-equal indices. Gaussian arm a: ν(0, n0_a + k) for
+    k = 0 … max_pulls pulls, n0_a = σ²/s0_a² (:func:`metabayes.gittins.gaussian_gittins_nu`).
+    Tables are computed once per process and shared.
+    """
+    if not task.bernoulli:
+        n0, _ = normal_prior(task)
+        return [_gaussian_table(float(n), task.gamma, max_pulls) for n in n0]
+    a0 = min(p.a for p in task.priors)
+    b0 = min(p.b for p in task.priors)
+    offsets = [(p.a - a0, p.b - b0) for p in task.priors]
+    if not all(float(x).is_integer() for pair in offsets for x in pair):
+        return [_bernoulli_table(p.a, p.b, task.gamma, max_pulls) for p in task.priors]
+    n_max = max_pulls + int(max(sum(pair) for pair in offsets))
+    shared = _bernoulli_table(a0, b0, task.gamma, n_max)
+    counts = np.arange(max_pulls + 1)
+    beyond = np.add.outer(counts, counts) > max_pulls
+    tables = []
+    for ds, df in ((int(ds), int(df)) for ds, df in offsets):
+        table = shared[ds : ds + max_pulls + 1, df : df + max_pulls + 1].copy()
+        table[beyond] = np.nan
+        tables.append(table)
+    return tables
+
+
 class GittinsAgent(_StatisticsAgent):
     """The Gittins-index policy (the paper's Opt), read from float64 tables (1e-9 accurate).
 
     Bernoulli arms: index ν(a0 + s, b0 + f), the normalised index of the Beta posterior.
-    Arms whose priors differ by whole numbers of successes and failures (Beta(1, 1) and
-    Beta(3, 3)) share one table with an offset, ν(3 + s, 3 + f) = G[2 + s, 2 + f], so equal
-    posteriors give bitwise-equal indices. Gaussian arms: index m_a + σ·ν(0, N_a) with
-    N_a = σ²/s0² + pulls (:func:`metabayes.gittins.gaussian_index`). The arm of larger index
-    is pulled; exactly equal indices give (0.5, 0.5).
+    Gaussian arms: index m_a + σ·ν(0, N_a) with N_a = σ²/s0² + pulls
+    (:func:`metabayes.gittins.gaussian_index`). The arm of larger index is pulled; exactly
+    equal indices give (0.5, 0.5).
 
     Args:
         task: the bandit task; its γ is the discount of the indices.
-        max_pulls: largest number of pulls per arm the tables cover (steps played − 1).
+        tables: per arm, from :func:`gittins_tables` (or a table file of the workflow,
+            :mod:`metabayes.index_tables`); computed for ``max_pulls`` if None.
+        max_pulls: pulls per arm the computed tables cover (steps played − 1).
     """
 
-    def __init__(self, task: BanditTask, max_pulls: int = 40):
+    def __init__(
+        self, task: BanditTask, tables: list[np.ndarray] | None = None, max_pulls: int = 40
+    ):
         super().__init__(task)
-        self.max_pulls = max_pulls
-        if task.bernoulli:
-            self._tables = _beta_tables(task, max_pulls)
-        else:
-            n0, _ = normal_prior(task)
-            self._tables = [_gaussian_table(float(n), task.gamma, max_pulls) for n in n0]
+        self.tables = gittins_tables(task, max_pulls) if tables is None else tables
 
     def indices(self, state: np.ndarray) -> np.ndarray:
         """Gittins indices of both arms, (n, 4) → (n, 2)."""
         first, second = arm_statistics(state.astype(np.int64))
         if self.task.bernoulli:
             columns = [
-                bernoulli_index(G, first[:, a] + ds, second[:, a] + df)
-                for a, (G, ds, df) in enumerate(self._tables)
+                bernoulli_index(G, first[:, a], second[:, a]) for a, G in enumerate(self.tables)
             ]
         else:
             _, mean = gaussian_posterior(self.task, state)
             sigma = self.task.reward.sigma
             columns = [
-                gaussian_index(mean[:, a], first[:, a], sigma, G)
-                for a, G in enumerate(self._tables)
+                gaussian_index(mean[:, a], first[:, a], sigma, G) for a, G in enumerate(self.tables)
             ]
         return np.stack(columns, axis=-1)
 
     def probabilities(self, state):
         return greedy(self.indices(state))
-
-
-def _beta_tables(task: BanditTask, max_pulls: int) -> list[tuple[np.ndarray, int, int]]:
-    """(table, success offset, failure offset) per arm, one shared table if offsets are whole."""
-    a0 = min(p.a for p in task.priors)
-    b0 = min(p.b for p in task.priors)
-    offsets = [(p.a - a0, p.b - b0) for p in task.priors]
-    if all(float(x).is_integer() for pair in offsets for x in pair):
-        n_max = max_pulls + int(max(sum(pair) for pair in offsets))
-        table = _bernoulli_table(a0, b0, task.gamma, n_max)
-        return [(table, int(ds), int(df)) for ds, df in offsets]
-    return [(_bernoulli_table(p.a, p.b, task.gamma, max_pulls), 0, 0) for p in task.priors]
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,27 +537,26 @@ class Game:
     inputs: np.ndarray
 
 
-def play(
-    agent: Agent, task: BanditTask, episodes: BanditEpisodes, rng: np.random.Generator
-) -> Game:
+def play(agent: Agent, task: BanditTask, episodes: BanditEpisodes, uniforms: np.ndarray) -> Game:
     """Let an agent play every episode for T steps on the episodes' reward tables.
 
-    At step t the agent reads (a_{t−1}, r_{t−1}), emits probabilities π_t, and a_t = 1 iff
-    u_t < π_t(1) with one uniform u_t per episode and step from ``rng`` (the "actions"
-    stream): agents with equal probabilities take equal actions. The reward is r[t, a_t].
+    At step t the agent reads (a_{t−1}, r_{t−1}), emits probabilities π_t, and pulls
+    a_t = 1 iff u_t < π_t(1), with the episode's uniform u_t: agents given the same uniforms
+    (:func:`metabayes.tasks.bandit.action_uniforms`) and equal probabilities take equal
+    actions. The reward is r[t, a_t].
 
     Args:
         agent: initial_state(n) and step(state, inputs (n, 3)) → (probabilities (n, 2), state).
         task: the bandit task the episodes come from.
         episodes: θ and reward tables (K, T, 2).
-        rng: generator of the action draws.
+        uniforms: action uniforms, shape (K, T).
     """
     K, T, _ = episodes.rewards.shape
     state, inputs = agent.initial_state(K), np.zeros((K, task.input_dim))
     actions, probabilities, states = [], [], []
     for t in range(T):
         probs, state = agent.step(state, inputs)
-        action = (rng.random(K) < probs[:, 1]).astype(np.int64)
+        action = (uniforms[:, t] < probs[:, 1]).astype(np.int64)
         reward = episodes.rewards[np.arange(K), t, action]
         inputs = step_input(action, reward)
         actions.append(action)

@@ -8,6 +8,12 @@ Examples::
     python -m metabayes trace bernoulli_beta_1_1 0 --config config.yaml \\
         --checkpoints results/models/bernoulli_beta_1_1/seed0/checkpoints.pt --out trace.h5
     python -m metabayes behaviour bernoulli_beta_1_1 trace.h5 --out behaviour.csv
+    python -m metabayes gittins bernoulli_bandit_beta_1_1 --config config.yaml --out tables.h5
+    python -m metabayes train bernoulli_bandit_beta_1_1 0 --config config.yaml \
+        --tables tables.h5 --out results/models/bernoulli_bandit_beta_1_1/seed0
+
+Bandit tasks take ``--tables`` (the Gittins-table file) for train and trace; without it the
+tables are computed in-process.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 
 from metabayes import pipeline
 from metabayes.config import ConfigError, load_config
+from metabayes.tasks import BANDIT_TASKS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         print("config is valid")
+    elif args.command == "gittins":
+        pipeline.make_gittins_tables(args.task, config["episode_length"], args.out)
+    elif args.command == "train" and args.task in BANDIT_TASKS:
+        out = Path(args.out)
+        pipeline.train_bandit(
+            args.task,
+            args.seed,
+            pipeline.bandit_settings(config),
+            args.tables,
+            out / "checkpoints.pt",
+            out / "training_log.csv",
+            config["bandit"]["threads"],
+        )
     elif args.command == "train":
         out = Path(args.out)
         pipeline.train_prediction(
@@ -42,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "trace":
         evaluation = pipeline.evaluation_settings(config)
-        pipeline.trace_prediction(args.task, args.seed, evaluation, args.checkpoints, args.out)
+        if args.task in BANDIT_TASKS:
+            pipeline.trace_bandit(
+                args.task, args.seed, evaluation, args.tables, args.checkpoints, args.out
+            )
+        else:
+            pipeline.trace_prediction(args.task, args.seed, evaluation, args.checkpoints, args.out)
     elif args.command == "behaviour":
         pipeline.measure_behaviour(args.task, args.trace, args.out)
     return 0
@@ -59,9 +84,14 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("seed", type=int)
         cmd.add_argument("--config", action="append", required=True, help="repeatable")
         cmd.add_argument("--out", required=True)
+        cmd.add_argument("--tables", help="Gittins-table file (bandit tasks)")
         if name == "trace":
             cmd.add_argument("--checkpoints", required=True)
-    behaviour = sub.add_parser("behaviour", help="eq. 2 per checkpoint of a trace file")
+    gittins = sub.add_parser("gittins", help="Gittins tables of one bandit task")
+    gittins.add_argument("task", choices=sorted(BANDIT_TASKS))
+    gittins.add_argument("--config", action="append", required=True, help="repeatable")
+    gittins.add_argument("--out", required=True)
+    behaviour = sub.add_parser("behaviour", help="eq. 2 or eq. 3 per checkpoint of a trace")
     behaviour.add_argument("task")
     behaviour.add_argument("trace")
     behaviour.add_argument("--out", required=True)

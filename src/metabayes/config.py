@@ -21,7 +21,7 @@ _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 SCHEMA: dict = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["tasks", "seeds", "episode_length", "evaluation", "prediction"],
+    "required": ["tasks", "seeds", "episode_length", "evaluation", "prediction", "bandit"],
     "properties": {
         "tasks": {
             "description": "Tasks to run, by registry name (SPEC §1).",
@@ -67,6 +67,38 @@ SCHEMA: dict = {
                 "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
                 "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
                 "lr_schedule": {"enum": ["constant", "cosine"]},
+                "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
+                "n_checkpoints": {"type": "integer", "minimum": 2},
+                "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},
+                "threads": {"description": "Torch threads per training job.", **_POSITIVE_INT},
+            },
+        },
+        "bandit": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "hidden_size",
+                "batch_size",
+                "n_updates",
+                "learning_rate",
+                "entropy_cost",
+                "value_cost",
+                "grad_clip",
+                "n_checkpoints",
+                "log_every",
+                "threads",
+            ],
+            "properties": {
+                "hidden_size": {"description": "N, LSTM units.", **_POSITIVE_INT},
+                "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
+                "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
+                "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+                "entropy_cost": {
+                    "description": "Entropy bonus weight at update 1, annealed to 0.",
+                    "type": "number",
+                    "minimum": 0,
+                },
+                "value_cost": {"description": "Value-loss weight.", **_POSITIVE_NUMBER},
                 "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
                 "n_checkpoints": {"type": "integer", "minimum": 2},
                 "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},

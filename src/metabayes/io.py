@@ -34,4 +34,3 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a data frame as CSV, atomically."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
-

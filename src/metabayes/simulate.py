@@ -1,18 +1,32 @@
-"""Run the meta-learner's checkpoints and the Bayes-optimal agent on the same episodes."""
+"""Run the meta-learner's checkpoints and the Bayes-optimal agents on the same episodes."""
 
 from __future__ import annotations
 
+import numpy as np
+import torch
+
 from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
+from metabayes.bandit_agents import DynamicProgrammingAgent, Game, GittinsAgent, RandomAgent, play
+from metabayes.families import Categorical
 from metabayes.rng import numpy_rng
 from metabayes.tasks import Episodes, PredictionTask
+from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.traces import AgentTrace, Trace
+from metabayes.training.bandit import build_bandit_agent
 from metabayes.training.checkpoints import Checkpoints, checkpoint_label
 from metabayes.training.prediction import build_predictor
 
 
-def evaluation_episodes(task: PredictionTask, n_episodes: int, T: int, seed: int) -> Episodes:
+def evaluation_episodes(
+    task: PredictionTask | BanditTask, n_episodes: int, T: int, seed: int
+) -> Episodes | BanditEpisodes:
     """The fixed evaluation episodes: the same for every agent and every training seed."""
     return task.sample(numpy_rng(seed, "evaluation"), n_episodes, T)
+
+
+def evaluation_uniforms(n_episodes: int, T: int, seed: int) -> np.ndarray:
+    """The fixed action uniforms of the bandit evaluation episodes, shared by every agent."""
+    return action_uniforms(numpy_rng(seed, "actions"), n_episodes, T)
 
 
 def prediction_trace(
@@ -40,6 +54,77 @@ def prediction_trace(
         opt=opt,
         rnn=rnn,
     )
+
+
+def bandit_trace(
+    task: BanditTask,
+    checkpoints: Checkpoints,
+    episodes: BanditEpisodes,
+    uniforms: np.ndarray,
+    gittins_tables: list[np.ndarray],
+    hidden_size: int,
+) -> Trace:
+    """Every agent playing the evaluation episodes, and Opt fed each checkpoint's stream.
+
+    The Gittins agent (Opt), the finite-horizon DP agent, the random agent and every
+    checkpoint of the meta-learner each play the same reward tables with the same action
+    uniforms (:func:`metabayes.bandit_agents.play`). For each checkpoint the Gittins agent
+    also reads the inputs the meta-learner generated (paper §4.3), giving its states and
+    action probabilities along the meta-learner's own trajectories.
+    """
+    T = episodes.rewards.shape[1]
+    gittins = GittinsAgent(task, gittins_tables)
+    names = {"output_names": ("p_arm0", "p_arm1"), "state_names": task.state_names}
+    opt = _game_trace(play(gittins, task, episodes, uniforms), **names)
+    baselines = {
+        name: _game_trace(play(agent, task, episodes, uniforms), **names)
+        for name, agent in [
+            ("dp", DynamicProgrammingAgent(task, horizon=T)),
+            ("random", RandomAgent(task)),
+        ]
+    }
+    final = checkpoints.updates[-1]
+    state_names = _lstm_state_names(hidden_size)
+    rnn = {}
+    for update in checkpoints.updates:
+        net = build_bandit_agent(task, hidden_size)
+        net.load_state_dict(checkpoints.states[update])
+        game = play(RNNAgent(net, Categorical(N_ARMS)), task, episodes, uniforms)
+        trace = _game_trace(game, names["output_names"], state_names, update)
+        trace.values = _values(net, game.inputs)
+        outputs, states = rollout(gittins, game.inputs)
+        trace.opt = AgentTrace(outputs, states, **names)
+        rnn[checkpoint_label(update, final)] = trace
+    return Trace(
+        task=task.name,
+        seed=checkpoints.seed,
+        theta=episodes.theta,
+        reward_table=episodes.rewards,
+        uniforms=uniforms,
+        opt=opt,
+        baselines=baselines,
+        rnn=rnn,
+    )
+
+
+def _game_trace(game: Game, output_names, state_names, update: int | None = None) -> AgentTrace:
+    return AgentTrace(
+        outputs=game.probabilities,
+        states=game.states,
+        output_names=tuple(output_names),
+        state_names=tuple(state_names),
+        update=update,
+        inputs=game.inputs,
+        actions=game.actions,
+        rewards=game.rewards,
+    )
+
+
+def _values(net, inputs: np.ndarray) -> np.ndarray:
+    """The value head's estimates along given inputs (K, T, 3) → (K, T)."""
+    with torch.no_grad():
+        _, values, _ = net(torch.as_tensor(inputs, dtype=torch.float32))
+    return values.double().numpy()
 
 
 def _lstm_state_names(hidden_size: int) -> tuple[str, ...]:

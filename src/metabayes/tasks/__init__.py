@@ -12,6 +12,7 @@ from metabayes.conjugate import (
     NormalGamma,
     NormalKnownVariance,
 )
+from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
 from metabayes.tasks.prediction import Episodes, PredictionTask
 
 PREDICTION_TASKS: dict[str, PredictionTask] = {
@@ -30,6 +31,13 @@ PREDICTION_TASKS: dict[str, PredictionTask] = {
     ]
 }
 
-TASKS: dict[str, PredictionTask] = {**PREDICTION_TASKS}
+TASKS: dict[str, PredictionTask | BanditTask] = {**PREDICTION_TASKS, **BANDIT_TASKS}
 
-__all__ = ["Episodes", "PREDICTION_TASKS", "PredictionTask", "TASKS"]
+__all__ = [
+    "BANDIT_TASKS",
+    "BanditTask",
+    "Episodes",
+    "PREDICTION_TASKS",
+    "PredictionTask",
+    "TASKS",
+]

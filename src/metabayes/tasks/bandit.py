@@ -112,6 +112,11 @@ class BanditTask:
         return inputs
 
 
+def action_uniforms(rng: np.random.Generator, n_episodes: int, T: int) -> np.ndarray:
+    """Uniforms u[k, t] that decide the actions (arm 1 iff u < π(1)), shape (K, T)."""
+    return rng.random((n_episodes, T))
+
+
 def step_input(action: np.ndarray, reward: np.ndarray) -> np.ndarray:
     """The input after pulling ``action`` and receiving ``reward``: (...) → (..., 3)."""
     one_hot = np.eye(N_ARMS)[np.asarray(action, dtype=np.int64)]

@@ -23,7 +23,7 @@ import torch
 from metabayes.bandit_agents import GittinsAgent, discounted_return, play
 from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
-from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask
+from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import check_finite, format_duration, gradient_step
 from metabayes.vtrace import vtrace_targets
@@ -83,17 +83,16 @@ def play_batch(net: MetaLearner, episodes: BanditEpisodes, uniforms: np.ndarray)
     table = torch.as_tensor(episodes.rewards, dtype=torch.float32)
     u = torch.as_tensor(uniforms, dtype=torch.float32)
     B, T, _ = table.shape
-    x, state = torch.zeros(B, 1, N_ARMS + 1), None
+    x, state = torch.zeros(B, N_ARMS + 1), None
     log_probs, values, actions, rewards = [], [], [], []
     for t in range(T):
-        logits, value, state = net(x, state)
-        log_p = torch.log_softmax(logits[:, 0], dim=-1)
+        logits, value, state = net.step(x, state)
+        log_p = torch.log_softmax(logits, dim=-1)
         action = (u[:, t] < log_p[:, 1].detach().exp()).long()
         reward = table[:, t].gather(1, action[:, None])[:, 0]
         x = torch.cat([torch.nn.functional.one_hot(action, N_ARMS).float(), reward[:, None]], -1)
-        x = x[:, None]
         log_probs.append(log_p)
-        values.append(value[:, 0])
+        values.append(value)
         actions.append(action)
         rewards.append(reward)
     return BatchGame(*(torch.stack(xs, dim=1) for xs in (log_probs, values, actions, rewards)))
@@ -120,9 +119,12 @@ def actor_critic_loss(
 
 
 def train_bandit_agent(
-    task: BanditTask, settings: BanditSettings, seed: int
+    task: BanditTask, settings: BanditSettings, seed: int, gittins: GittinsAgent | None = None
 ) -> tuple[Checkpoints, list[dict]]:
     """Train one bandit meta-learner; returns its checkpoints and the training log rows.
+
+    ``gittins`` (built from the task's table file in the workflow; computed if None) plays
+    the last batch of every log interval, so the log reports the regret to Opt on it.
 
     The batch of update k (reward tables and action uniforms) is drawn from the streams
     (seed, "data", k) and (seed, "actions", k), so the run is a function of (task, settings,
@@ -131,6 +133,7 @@ def train_bandit_agent(
     Raises:
         TrainingDiverged: if the loss is not finite, naming task, seed and update.
     """
+    gittins = GittinsAgent(task) if gittins is None else gittins
     with seeded_torch(seed, "init"):
         net = build_bandit_agent(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
@@ -144,8 +147,7 @@ def train_bandit_agent(
         # Play a batch of fresh episodes with the current policy.
         shape = (settings.batch_size, settings.episode_length)
         episodes = task.sample(numpy_rng(seed, "data", update), *shape)
-        # Drawn step by step, as metabayes.bandit_agents.play draws them.
-        uniforms = numpy_rng(seed, "actions", update).random(shape[::-1]).T
+        uniforms = action_uniforms(numpy_rng(seed, "actions", update), *shape)
         game = play_batch(net, episodes, uniforms)
 
         # One Adam step on the actor-critic loss, entropy cost annealed linearly to 0.
@@ -159,18 +161,19 @@ def train_bandit_agent(
         if update in schedule:
             checkpoints.add(update, net)
         if update % settings.log_every == 0 or update == settings.n_updates:
-            rows.append(_progress(task, episodes, update, returns, start, settings))
+            rows.append(_progress(task, gittins, episodes, update, returns, start, settings))
             returns = []
     return checkpoints, rows
 
 
-def _progress(task, episodes, update, returns, start, settings) -> dict:
+def _progress(task, gittins_agent, episodes, update, returns, start, settings) -> dict:
     """One training-log row: mean discounted return since the last row, and on the last batch
     the Gittins agent's return on the same reward tables (regret = their difference)."""
     elapsed = time.perf_counter() - start
     rate = update / elapsed
     # The Gittins agent randomises only its 50/50 ties; any fixed stream will do.
-    gittins = play(GittinsAgent(task), task, episodes, np.random.default_rng(update))
+    uniforms = action_uniforms(np.random.default_rng(update), *episodes.rewards.shape[:2])
+    gittins = play(gittins_agent, task, episodes, uniforms)
     optimal = float(discounted_return(gittins.rewards, task.gamma).mean())
     row = {
         "update": update,

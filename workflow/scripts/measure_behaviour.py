@@ -1,4 +1,4 @@
-"""Snakemake adapter: rule measure_prediction_behaviour."""
+"""Snakemake adapter: rule measure_behaviour."""
 
 from metabayes import pipeline
 
