@@ -30,7 +30,7 @@ def trace():
     checkpoints, _ = train_bandit_agent(task, SETTINGS, seed=4)
     episodes = evaluation_episodes(task, K, T, seed=7)
     uniforms = evaluation_uniforms(K, T, seed=7)
-    result = bandit_trace(task, checkpoints, episodes, uniforms, GittinsAgent(task).tables, 16)
+    result = bandit_trace(task, checkpoints, episodes, uniforms, GittinsAgent(task), 16)
     result.attrs = {"kind": "bandit", "config_hash": "abc", "gamma": task.gamma}
     return result
 
@@ -75,6 +75,10 @@ def test_bandit_trace_round_trip(tmp_path, trace):
     np.testing.assert_array_equal(final.opt.states, original.opt.states)
     np.testing.assert_allclose(final.states, original.states, rtol=1e-6)
     assert final.states.shape == (K, T, 32) and final.opt.states.shape == (K, T, 4)
+    # LSTM states are kept for init and final only; Opt's states on every stream.
+    assert loaded.rnn["init"].states.shape == (K, T, 32)
+    assert loaded.rnn["update_1"].states is None
+    assert loaded.rnn["update_1"].opt.states.shape == (K, T, 4)
     assert loaded.opt.state_names == ("successes_0", "failures_0", "successes_1", "failures_1")
     with h5py.File(path) as f:
         assert f["rnn/final/actions"].dtype == np.int8

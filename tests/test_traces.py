@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import replace
 
 import numpy as np
@@ -62,3 +64,14 @@ def test_interrupted_write_leaves_no_file(tmp_path, trace):
         tmp.write_bytes(b"half a file")
         raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_outputs_get_ordinary_permissions(tmp_path):
+    """Not the 0600 of a temporary file: others may read results on a shared cluster."""
+    old = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "out.csv") as tmp:
+            tmp.write_text("a,b\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o644

@@ -16,7 +16,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it to ``path`` on success.
 
     An exception (or a kill) leaves at most a hidden ``.tmp`` file, never a partial file
-    under the final name.
+    under the final name. The file gets the permissions of a newly created one (0666 less the
+    umask), not the private 0600 of a temporary file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,6 +25,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -34,3 +36,10 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a data frame as CSV, atomically."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -26,7 +26,7 @@ from metabayes.simulate import (
     prediction_trace,
 )
 from metabayes.tasks import PREDICTION_TASKS
-from metabayes.tasks.bandit import BANDIT_TASKS
+from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
 from metabayes.traces import Trace, read_trace, write_trace
 from metabayes.training.bandit import BanditSettings, train_bandit_agent
 from metabayes.training.checkpoints import Checkpoints
@@ -114,8 +114,7 @@ def train_bandit(
     torch.set_num_threads(threads)
     spec, parsed = BANDIT_TASKS[task], BanditSettings(**settings)
     log.info("training %s seed %d with %s (code %s)", task, seed, asdict(parsed), code_version())
-    gittins = GittinsAgent(spec, _tables(spec, tables_path))
-    checkpoints, rows = train_bandit_agent(spec, parsed, seed, gittins)
+    checkpoints, rows = train_bandit_agent(spec, parsed, seed, _gittins(spec, tables_path))
     _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path)
 
 
@@ -127,8 +126,9 @@ def _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path
     write_csv(table, log_csv_path)
 
 
-def _tables(task, tables_path):
-    return None if tables_path is None else read_index_tables(tables_path, task)
+def _gittins(task: BanditTask, tables_path: PathLike | None) -> GittinsAgent:
+    """The Gittins agent on a table file, or on tables computed here if there is none."""
+    return GittinsAgent(task, None if tables_path is None else read_index_tables(tables_path, task))
 
 
 def trace_prediction(
@@ -161,9 +161,9 @@ def trace_bandit(
     K, T, eval_seed = evaluation["n_episodes"], evaluation["episode_length"], evaluation["seed"]
     episodes = evaluation_episodes(spec, K, T, eval_seed)
     uniforms = evaluation_uniforms(K, T, eval_seed)
-    tables = GittinsAgent(spec, _tables(spec, tables_path)).tables
+    gittins = _gittins(spec, tables_path)
     trace = bandit_trace(
-        spec, checkpoints, episodes, uniforms, tables, checkpoints.settings["hidden_size"]
+        spec, checkpoints, episodes, uniforms, gittins, checkpoints.settings["hidden_size"]
     )
     _write_trace(trace, "bandit", checkpoints, evaluation, trace_path, gamma=spec.gamma)
 

@@ -56,12 +56,17 @@ def prediction_trace(
     )
 
 
+STATE_LABELS = ("init", "final")
+"""Checkpoints whose LSTM states bandit traces keep (the structural analysis compares these;
+at N = 256 every checkpoint's states would take 20 MB each per run)."""
+
+
 def bandit_trace(
     task: BanditTask,
     checkpoints: Checkpoints,
     episodes: BanditEpisodes,
     uniforms: np.ndarray,
-    gittins_tables: list[np.ndarray],
+    gittins: GittinsAgent,
     hidden_size: int,
 ) -> Trace:
     """Every agent playing the evaluation episodes, and Opt fed each checkpoint's stream.
@@ -70,10 +75,10 @@ def bandit_trace(
     checkpoint of the meta-learner each play the same reward tables with the same action
     uniforms (:func:`metabayes.bandit_agents.play`). For each checkpoint the Gittins agent
     also reads the inputs the meta-learner generated (paper §4.3), giving its states and
-    action probabilities along the meta-learner's own trajectories.
+    action probabilities along the meta-learner's own trajectories. The meta-learner's own
+    states are kept for the checkpoints in :data:`STATE_LABELS` only.
     """
     T = episodes.rewards.shape[1]
-    gittins = GittinsAgent(task, gittins_tables)
     names = {"output_names": ("p_arm0", "p_arm1"), "state_names": task.state_names}
     opt = _game_trace(play(gittins, task, episodes, uniforms), **names)
     baselines = {
@@ -90,11 +95,14 @@ def bandit_trace(
         net = build_bandit_agent(task, hidden_size)
         net.load_state_dict(checkpoints.states[update])
         game = play(RNNAgent(net, Categorical(N_ARMS)), task, episodes, uniforms)
+        label = checkpoint_label(update, final)
         trace = _game_trace(game, names["output_names"], state_names, update)
+        if label not in STATE_LABELS:
+            trace.states = None
         trace.values = _values(net, game.inputs)
         outputs, states = rollout(gittins, game.inputs)
         trace.opt = AgentTrace(outputs, states, **names)
-        rnn[checkpoint_label(update, final)] = trace
+        rnn[label] = trace
     return Trace(
         task=task.name,
         seed=checkpoints.seed,

@@ -40,8 +40,10 @@ Bandit tasks: every agent plays the same reward tables with the same action unif
     /rnn/<label>/opt/states    (K, T, 4)   float64  … its sufficient statistics
 
 with ``<agent>`` one of ``opt`` (the Gittins agent, the paper's Opt), ``dp`` (finite-horizon
-Bayes-optimal policy), ``random`` and ``rnn/<label>``. ``/rnn/<label>/opt`` is the paper's
-§4.3 reference trace: the meta-learner generates the stream, the Bayes-optimal agent reads it.
+Bayes-optimal policy), ``random`` and ``rnn/<label>``. The meta-learner's ``states`` are
+stored for ``init`` and ``final`` only (:data:`metabayes.simulate.STATE_LABELS`).
+``/rnn/<label>/opt`` is the paper's §4.3 reference trace: the meta-learner generates the
+stream, the Bayes-optimal agent reads it.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class AgentTrace:
     """
 
     outputs: np.ndarray
-    states: np.ndarray
+    states: np.ndarray | None
     output_names: tuple[str, ...] = ()
     state_names: tuple[str, ...] = ()
     update: int | None = None
@@ -164,7 +166,8 @@ def read_trace(path: str | os.PathLike, labels: list[str] | None = None) -> Trac
 
 def _write_agent(group: h5py.Group, agent: AgentTrace, state_dtype) -> None:
     group.create_dataset("outputs", data=agent.outputs.astype(np.float64), **_COMPRESSION)
-    group.create_dataset("states", data=agent.states.astype(state_dtype), **_COMPRESSION)
+    if agent.states is not None:
+        group.create_dataset("states", data=agent.states.astype(state_dtype), **_COMPRESSION)
     for name in _STREAM:
         data = getattr(agent, name)
         if data is not None:
@@ -184,7 +187,7 @@ def _read_agent(group: h5py.Group) -> AgentTrace:
         stream["actions"] = stream["actions"].astype(np.int64)
     return AgentTrace(
         outputs=group["outputs"][()],
-        states=group["states"][()],
+        states=group["states"][()] if "states" in group else None,
         output_names=tuple(str(n) for n in group.attrs["output_names"]),
         state_names=tuple(str(n) for n in group.attrs["state_names"]),
         update=int(group.attrs["update"]) if "update" in group.attrs else None,
