@@ -1,13 +1,13 @@
 """Sweep bandit-training settings; print the returns of init and final against Gittins (on demand).
 
 Used to choose the ``bandit`` defaults recorded in config.yaml. Each (task, setting, seed)
-trains one meta-learner and plays the fixed evaluation episodes (K of them, the evaluation
-stream of the workflow) with its init and final checkpoints and with the Gittins agent, all
-on the same reward tables and action uniforms; it prints mean discounted returns with the
+trains one meta-learner and plays K episodes of an evaluation stream (seed 7 by default, not
+the workflow's 2020) with its init and final checkpoints and with the Gittins agent, all on
+the same reward tables and action uniforms; it prints mean discounted returns with the
 standard error of the paired difference to Gittins, and the training throughput. Runs go to
 a process pool, one torch thread each.
 
-    python benchmarks/sweep_bandit.py --updates 2000 4000 --lr 0.001 --jobs 2
+    python benchmarks/sweep_bandit.py --updates 2000 4000 --lr 0.001 --schedule cosine --jobs 2
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ import torch
 from metabayes.agents import RNNAgent
 from metabayes.bandit_agents import GittinsAgent, discounted_return, play
 from metabayes.families import Categorical
-from metabayes.rng import numpy_rng
-from metabayes.tasks.bandit import BANDIT_TASKS, N_ARMS, action_uniforms
+from metabayes.simulate import evaluation_episodes, evaluation_uniforms
+from metabayes.tasks.bandit import BANDIT_TASKS, N_ARMS
 from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
 
 T = 20
 
 
-def run(task_name, n_updates, lr, batch, entropy, seed, episodes_k) -> str:
+def run(task_name, n_updates, lr, schedule, batch, entropy, seed, episodes_k, eval_seed) -> str:
     torch.set_num_threads(1)
     task = BANDIT_TASKS[task_name]
     settings = BanditSettings(
@@ -39,6 +39,7 @@ def run(task_name, n_updates, lr, batch, entropy, seed, episodes_k) -> str:
         batch_size=batch,
         n_updates=n_updates,
         learning_rate=lr,
+        lr_schedule=schedule,
         entropy_cost=entropy,
         value_cost=0.5,
         grad_clip=1.0,
@@ -49,8 +50,8 @@ def run(task_name, n_updates, lr, batch, entropy, seed, episodes_k) -> str:
     checkpoints, _ = train_bandit_agent(task, settings, seed)
     seconds = time.perf_counter() - start
 
-    episodes = task.sample(numpy_rng(2020, "evaluation"), episodes_k, T)
-    uniforms = action_uniforms(numpy_rng(2020, "actions"), episodes_k, T)
+    episodes = evaluation_episodes(task, episodes_k, T, eval_seed)
+    uniforms = evaluation_uniforms(episodes_k, T, eval_seed)
     gittins = play(GittinsAgent(task), task, episodes, uniforms)
     reference = discounted_return(gittins.rewards, task.gamma)
     parts = [f"Gittins {reference.mean():.4f}"]
@@ -65,7 +66,7 @@ def run(task_name, n_updates, lr, batch, entropy, seed, episodes_k) -> str:
             f"u{update} {reference.mean() - gap.mean():.4f} (gap {gap.mean():+.4f}±{se:.4f})"
         )
     return (
-        f"{task_name:34s} updates={n_updates:5d} lr={lr:.0e} batch={batch:3d} "
+        f"{task_name:34s} updates={n_updates:5d} lr={lr:.0e} {schedule} batch={batch:3d} "
         f"entropy={entropy:.3f} seed={seed}  " + "  ".join(parts) + f"  train_s={seconds:6.0f} "
         f"updates/s={n_updates / seconds:5.2f}"
     )
@@ -76,17 +77,19 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(BANDIT_TASKS))
     parser.add_argument("--updates", nargs="+", type=int, default=[4000])
     parser.add_argument("--lr", nargs="+", type=float, default=[1e-3])
+    parser.add_argument("--schedule", nargs="+", default=["constant"])
     parser.add_argument("--batch", nargs="+", type=int, default=[128])
     parser.add_argument("--entropy", nargs="+", type=float, default=[0.05])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--episodes", type=int, default=2000)
+    parser.add_argument("--episodes", type=int, default=20000)
+    parser.add_argument("--eval-seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     grid = list(
         itertools.product(args.tasks, args.updates, args.lr, args.batch, args.entropy, args.seeds)
     )
     with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run, *point, args.episodes) for point in grid]
+        futures = [pool.submit(run, *point, args.episodes, args.eval_seed) for point in grid]
         for future in futures:
             print(future.result(), flush=True)
 

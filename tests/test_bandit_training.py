@@ -28,6 +28,7 @@ SETTINGS = BanditSettings(
     batch_size=8,
     n_updates=5,
     learning_rate=3e-3,
+    lr_schedule="cosine",
     entropy_cost=0.05,
     value_cost=0.5,
     grad_clip=1.0,

@@ -81,6 +81,7 @@ SCHEMA: dict = {
                 "batch_size",
                 "n_updates",
                 "learning_rate",
+                "lr_schedule",
                 "entropy_cost",
                 "value_cost",
                 "grad_clip",
@@ -93,6 +94,7 @@ SCHEMA: dict = {
                 "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
                 "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
                 "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+                "lr_schedule": {"enum": ["constant", "cosine"]},
                 "entropy_cost": {
                     "description": "Entropy bonus weight at update 1, annealed to 0.",
                     "type": "number",

@@ -7,8 +7,8 @@ the importance weights are 1, but the targets go through the general V-trace of
     L = Σ_t [−log π(a_t|x_t) A_t + c_v ½ (v_t − V(x_t))² − β_k H(π(·|x_t))],
 
 averaged over episodes, with the entropy cost β_k annealed linearly from β_0 to 0 over
-training (SPEC §4). The discount γ applies within the 20-step episode, which ends with a
-discount of 0 (no bootstrap).
+training (SPEC §4) and the learning rate constant or cosine-annealed to 0. The discount γ
+applies within the 20-step episode, which ends with a discount of 0 (no bootstrap).
 """
 
 from __future__ import annotations
@@ -25,7 +25,12 @@ from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
-from metabayes.training.common import check_finite, format_duration, gradient_step
+from metabayes.training.common import (
+    check_finite,
+    format_duration,
+    gradient_step,
+    lr_scheduler,
+)
 from metabayes.vtrace import vtrace_targets
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,7 @@ class BanditSettings:
     batch_size: int
     n_updates: int
     learning_rate: float
+    lr_schedule: str
     entropy_cost: float
     value_cost: float
     grad_clip: float
@@ -137,6 +143,7 @@ def train_bandit_agent(
     with seeded_torch(seed, "init"):
         net = build_bandit_agent(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    scheduler = lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates)
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
     checkpoints = Checkpoints(task=task.name, seed=seed, settings=asdict(settings))
     checkpoints.add(0, net)
@@ -155,6 +162,7 @@ def train_bandit_agent(
         loss = actor_critic_loss(game, task.gamma, entropy_cost, settings.value_cost)
         check_finite(loss, task.name, seed, update, "bandit")
         gradient_step(optimiser, loss, net, settings.grad_clip)
+        scheduler.step()
         returns.append(discounted_return(game.rewards.numpy(), task.gamma).mean())
 
         # Checkpoints and progress.

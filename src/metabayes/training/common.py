@@ -30,6 +30,17 @@ def check_finite(loss: torch.Tensor, task: str, seed: int, update: int, block: s
         )
 
 
+def lr_scheduler(
+    optimiser: torch.optim.Optimizer, schedule: str, n_updates: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """``constant``, or ``cosine``: annealed from the initial rate to 0 at the last update."""
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, n_updates)
+    if schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda _: 1.0)
+    raise ValueError(f"unknown learning-rate schedule {schedule!r}")
+
+
 def gradient_step(
     optimiser: torch.optim.Optimizer, loss: torch.Tensor, net: torch.nn.Module, clip: float
 ) -> None:

@@ -14,7 +14,12 @@ from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
 from metabayes.tasks import PredictionTask
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
-from metabayes.training.common import check_finite, format_duration, gradient_step
+from metabayes.training.common import (
+    check_finite,
+    format_duration,
+    gradient_step,
+    lr_scheduler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,7 @@ def train_predictor(
     with seeded_torch(seed, "init"):
         net = build_predictor(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
-    scheduler = _lr_scheduler(optimiser, settings)
+    scheduler = lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates)
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
     checkpoints = Checkpoints(task=task.name, seed=seed, settings=asdict(settings))
     checkpoints.add(0, net)
@@ -96,12 +101,6 @@ def train_predictor(
             rows.append(_progress(task, episodes, update, running, start, settings))
             running = []
     return checkpoints, rows
-
-
-def _lr_scheduler(optimiser, settings: PredictionSettings):
-    if settings.lr_schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, settings.n_updates)
-    return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda _: 1.0)
 
 
 def _progress(task, episodes, update, running, start, settings) -> dict:
