@@ -86,7 +86,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     grid = list(
-        itertools.product(args.tasks, args.updates, args.lr, args.batch, args.entropy, args.seeds)
+        itertools.product(
+            args.tasks, args.updates, args.lr, args.schedule, args.batch, args.entropy, args.seeds
+        )
     )
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run, *point, args.episodes, args.eval_seed) for point in grid]
