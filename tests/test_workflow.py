@@ -20,6 +20,15 @@ from .conftest import REPO
 SNAKEMAKE = os.path.join(os.path.dirname(sys.executable), "snakemake")
 
 
+CLI = [sys.executable, "-m", "metabayes"]
+TINY_CONFIG = [
+    "--config",
+    os.path.join(REPO, "config.yaml"),
+    "--config",
+    os.path.join(REPO, "presets", "tiny.yaml"),
+]
+
+
 def snakemake(*args, workdir, check=True):
     command = [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
@@ -98,13 +107,7 @@ def test_tiny_end_to_end_run(tmp_path):
 
 
 def test_cli_runs_each_step_without_snakemake(tmp_path):
-    config = [
-        "--config",
-        os.path.join(REPO, "config.yaml"),
-        "--config",
-        os.path.join(REPO, "presets", "tiny.yaml"),
-    ]
-    cli = [sys.executable, "-m", "metabayes"]
+    config, cli = TINY_CONFIG, CLI
     subprocess.run(
         [*cli, "train", "categorical_dir_1_1_1", "1", *config, "--out", str(tmp_path / "m")],
         check=True,
@@ -157,13 +160,7 @@ def test_stage_targets_plan_only_their_stage(tmp_path, target):
 
 
 def test_cli_runs_the_bandit_steps(tmp_path):
-    config = [
-        "--config",
-        os.path.join(REPO, "config.yaml"),
-        "--config",
-        os.path.join(REPO, "presets", "tiny.yaml"),
-    ]
-    cli = [sys.executable, "-m", "metabayes"]
+    config, cli = TINY_CONFIG, CLI
     task, tables = "bernoulli_bandit_beta_1_1_vs_3_3", str(tmp_path / "tables.h5")
     steps = [
         ["gittins", task, *config, "--out", tables],

@@ -18,6 +18,29 @@ from metabayes.tasks import TASKS
 _POSITIVE_INT = {"type": "integer", "minimum": 1}
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 
+
+def _training_block(**extra: dict) -> dict:
+    """Schema of a training block (``prediction``, ``bandit``): the shared keys plus ``extra``."""
+    properties = {
+        "hidden_size": {"description": "N, LSTM units.", **_POSITIVE_INT},
+        "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
+        "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
+        "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+        "lr_schedule": {"enum": ["constant", "cosine"]},
+        "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
+        "n_checkpoints": {"type": "integer", "minimum": 2},
+        "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},
+        "threads": {"description": "Torch threads per training job.", **_POSITIVE_INT},
+        **extra,
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
 SCHEMA: dict = {
     "type": "object",
     "additionalProperties": False,
@@ -47,66 +70,15 @@ SCHEMA: dict = {
                 "seed": {"description": "Evaluation seed.", "type": "integer", "minimum": 0},
             },
         },
-        "prediction": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": [
-                "hidden_size",
-                "batch_size",
-                "n_updates",
-                "learning_rate",
-                "lr_schedule",
-                "grad_clip",
-                "n_checkpoints",
-                "log_every",
-                "threads",
-            ],
-            "properties": {
-                "hidden_size": {"description": "N, LSTM units.", **_POSITIVE_INT},
-                "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
-                "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
-                "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
-                "lr_schedule": {"enum": ["constant", "cosine"]},
-                "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
-                "n_checkpoints": {"type": "integer", "minimum": 2},
-                "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},
-                "threads": {"description": "Torch threads per training job.", **_POSITIVE_INT},
+        "prediction": _training_block(),
+        "bandit": _training_block(
+            entropy_cost={
+                "description": "Entropy bonus weight at update 1, annealed to 0.",
+                "type": "number",
+                "minimum": 0,
             },
-        },
-        "bandit": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": [
-                "hidden_size",
-                "batch_size",
-                "n_updates",
-                "learning_rate",
-                "lr_schedule",
-                "entropy_cost",
-                "value_cost",
-                "grad_clip",
-                "n_checkpoints",
-                "log_every",
-                "threads",
-            ],
-            "properties": {
-                "hidden_size": {"description": "N, LSTM units.", **_POSITIVE_INT},
-                "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
-                "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
-                "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
-                "lr_schedule": {"enum": ["constant", "cosine"]},
-                "entropy_cost": {
-                    "description": "Entropy bonus weight at update 1, annealed to 0.",
-                    "type": "number",
-                    "minimum": 0,
-                },
-                "value_cost": {"description": "Value-loss weight.", **_POSITIVE_NUMBER},
-                "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
-                "n_checkpoints": {"type": "integer", "minimum": 2},
-                "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},
-                "threads": {"description": "Torch threads per training job.", **_POSITIVE_INT},
-            },
-        },
+            value_cost={"description": "Value-loss weight.", **_POSITIVE_NUMBER},
+        ),
     },
 }
 

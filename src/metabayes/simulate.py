@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import partial
+
 import numpy as np
 import torch
 
@@ -9,6 +12,7 @@ from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
 from metabayes.bandit_agents import DynamicProgrammingAgent, Game, GittinsAgent, RandomAgent, play
 from metabayes.families import Categorical
 from metabayes.rng import numpy_rng
+from metabayes.rnn import MetaLearner
 from metabayes.tasks import Episodes, PredictionTask
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.traces import AgentTrace, Trace
@@ -36,14 +40,10 @@ def prediction_trace(
     family, model = task.model.family, task.model
     outputs, states = rollout(BayesOptimalPredictor(model), episodes.inputs)
     opt = AgentTrace(outputs, states, family.param_names, model.stats_names)
-    final = checkpoints.updates[-1]
     state_names = _lstm_state_names(hidden_size)
     rnn = {}
-    for update in checkpoints.updates:
-        net = build_predictor(task, hidden_size)
-        net.load_state_dict(checkpoints.states[update])
+    for label, update, net in _networks(checkpoints, partial(build_predictor, task, hidden_size)):
         outputs, states = rollout(RNNAgent(net, family), episodes.inputs)
-        label = checkpoint_label(update, final)
         rnn[label] = AgentTrace(outputs, states, family.param_names, state_names, update)
     return Trace(
         task=task.name,
@@ -88,14 +88,11 @@ def bandit_trace(
             ("random", RandomAgent(task)),
         ]
     }
-    final = checkpoints.updates[-1]
     state_names = _lstm_state_names(hidden_size)
     rnn = {}
-    for update in checkpoints.updates:
-        net = build_bandit_agent(task, hidden_size)
-        net.load_state_dict(checkpoints.states[update])
+    build = partial(build_bandit_agent, task, hidden_size)
+    for label, update, net in _networks(checkpoints, build):
         game = play(RNNAgent(net, Categorical(N_ARMS)), task, episodes, uniforms)
-        label = checkpoint_label(update, final)
         trace = _game_trace(game, names["output_names"], state_names, update)
         if label not in STATE_LABELS:
             trace.states = None
@@ -113,6 +110,17 @@ def bandit_trace(
         baselines=baselines,
         rnn=rnn,
     )
+
+
+def _networks(
+    checkpoints: Checkpoints, build: Callable[[], MetaLearner]
+) -> Iterator[tuple[str, int, MetaLearner]]:
+    """(label, update, network with that checkpoint's parameters), in training order."""
+    final = checkpoints.updates[-1]
+    for update in checkpoints.updates:
+        net = build()
+        net.load_state_dict(checkpoints.states[update])
+        yield checkpoint_label(update, final), update, net
 
 
 def _game_trace(game: Game, output_names, state_names, update: int | None = None) -> AgentTrace:
