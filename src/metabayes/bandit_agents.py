@@ -93,6 +93,21 @@ def beta_means(task: BanditTask, counts: np.ndarray) -> np.ndarray:
     return (a + s) / (a + b + s + f)
 
 
+def valid_statistics(task: BanditTask, state: np.ndarray, max_count: int) -> np.ndarray:
+    """The nearest reachable Bayes state to arbitrary real statistics (..., 4).
+
+    Counts (successes and failures, or pulls) are rounded to whole numbers in
+    [0, max_count]; Gaussian reward sums are left as they are. Used on states reconstructed
+    from an embedding (structural analysis), so that the Gittins tables can be read there.
+    """
+    counts = np.clip(np.rint(state), 0, max_count)
+    if task.bernoulli:
+        return counts
+    valid = state.copy()
+    valid[..., 0::2] = counts[..., 0::2]
+    return valid
+
+
 class _StatisticsAgent:
     """Keeps the Bayes sufficient statistics; subclasses map them to action probabilities."""
 

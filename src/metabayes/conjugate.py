@@ -55,6 +55,14 @@ class ConjugateModel(ABC):
     def predictive(self, stats: np.ndarray) -> np.ndarray:
         """Posterior predictive parameters given accumulated statistics (..., stats_dim)."""
 
+    def valid_statistics(self, stats: np.ndarray) -> np.ndarray:
+        """The nearest statistics some data could produce, per coordinate (..., stats_dim).
+
+        Used on statistics reconstructed from an embedding (structural analysis), which may
+        leave the domain. Here: counts and sums of non-negative values are clipped at 0.
+        """
+        return np.maximum(stats, 0.0)
+
 
 @dataclass(frozen=True)
 class BetaBernoulli(ConjugateModel):
@@ -174,6 +182,10 @@ class NormalKnownVariance(ConjugateModel):
         x = encoded[..., 0]
         return np.stack([np.ones_like(x), x], axis=-1)
 
+    def valid_statistics(self, stats):
+        """n ≥ 0; Σx is unconstrained."""
+        return np.stack([np.maximum(stats[..., 0], 0.0), stats[..., 1]], axis=-1)
+
     def predictive(self, stats):
         n, sum_x = stats[..., 0], stats[..., 1]
         precision = 1 / self.s0**2 + n / self.sigma**2
@@ -211,6 +223,13 @@ class NormalGamma(ConjugateModel):
     def statistic(self, encoded):
         x = encoded[..., 0]
         return np.stack([np.ones_like(x), x, x**2], axis=-1)
+
+    def valid_statistics(self, stats):
+        """n ≥ 0 and Σx² ≥ κₙμₙ² − κ₀μ₀², i.e. βₙ ≥ β₀ (data make the quadratic term ≥ 0)."""
+        n, sum_x = np.maximum(stats[..., 0], 0.0), stats[..., 1]
+        kappa = self.kappa0 + n
+        floor = (self.kappa0 * self.mu0 + sum_x) ** 2 / kappa - self.kappa0 * self.mu0**2
+        return np.stack([n, sum_x, np.maximum(stats[..., 2], floor)], axis=-1)
 
     def predictive(self, stats):
         n, sum_x, sum_x2 = stats[..., 0], stats[..., 1], stats[..., 2]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-STREAMS = {"init": 1, "data": 2, "actions": 3, "evaluation": 4}
+STREAMS = {"init": 1, "data": 2, "actions": 3, "evaluation": 4, "structure": 5}
 
 
 def numpy_rng(seed: int, stream: str, *keys: int) -> np.random.Generator:
@@ -21,18 +21,19 @@ def numpy_rng(seed: int, stream: str, *keys: int) -> np.random.Generator:
     return np.random.default_rng([seed, STREAMS[stream], *keys])
 
 
-def torch_seed(seed: int, stream: str) -> int:
-    """A 63-bit torch seed derived from (seed, stream)."""
-    return int(np.random.SeedSequence([seed, STREAMS[stream]]).generate_state(1, np.uint64)[0] >> 1)
+def torch_seed(seed: int, stream: str, *keys: int) -> int:
+    """A 63-bit torch seed derived from (seed, stream, *keys)."""
+    sequence = np.random.SeedSequence([seed, STREAMS[stream], *keys])
+    return int(sequence.generate_state(1, np.uint64)[0] >> 1)
 
 
 @contextlib.contextmanager
-def seeded_torch(seed: int, stream: str) -> Iterator[None]:
+def seeded_torch(seed: int, stream: str, *keys: int) -> Iterator[None]:
     """The one place that touches torch's global RNG: module initialisation uses it.
 
-    Inside the block the global generator is seeded from (seed, stream); outside it is
+    Inside the block the global generator is seeded from (seed, stream, *keys); outside it is
     restored, so nothing else depends on global state.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(torch_seed(seed, stream))
+        torch.manual_seed(torch_seed(seed, stream, *keys))
         yield

@@ -36,9 +36,7 @@ class MetaLearner(nn.Module):
             readout (B, T, n_outputs), value (B, T) or None, and the final (h, c).
         """
         hidden, state = self.lstm(torch.relu(self.encoder(inputs)), state)
-        features = torch.relu(self.decoder(hidden))
-        value = self.value(features).squeeze(-1) if self.value is not None else None
-        return self.readout(features), value, state
+        return *self.emit(hidden), state
 
     def step(
         self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -73,9 +71,13 @@ class MetaLearner(nn.Module):
         i, f, g, o = gates.chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
+        return *self.emit(h), (h, c)
+
+    def emit(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The output function: readout (and value, or None) of LSTM hidden states (..., N)."""
         features = torch.relu(self.decoder(h))
         value = self.value(features).squeeze(-1) if self.value is not None else None
-        return self.readout(features), value, (h, c)
+        return self.readout(features), value
 
     def state_dim(self) -> int:
         return 2 * self.hidden_size

@@ -1,0 +1,273 @@
+"""Structural comparison by approximate simulation (paper §2, §3.4, §4.3).
+
+A machine M *simulates* a machine N if some map ϕ from N's states into M's states turns every
+trace of N into a trace of M on which the outputs agree. Approximately, along reference
+traces (the same inputs to both machines):
+
+1. each machine's states (K, T, S) are projected onto their first n principal components
+   and whitened (:class:`Whitening`), n = the Bayes state dimension, fitted on the training
+   episodes;
+2. ϕ, an MLP, is regressed from N's whitened states onto M's on the training episodes,
+   stopping early on the validation episodes (:func:`fit_embedding`);
+3. on the held-out test episodes, D_s is the mean squared error of ϕ in whitened units
+   (averaged over the n coordinates: 1 is the error of predicting the mean), and D_o the
+   output dissimilarity between N's output at its own state and M's output at ϕ(state)
+   mapped back to M's state space (inverse whitening and PCA), :func:`simulate`.
+
+Directions carry the paper's arrows: ``rnn_to_opt`` embeds the RNN's states in Opt's (Opt
+simulates the RNN), ``opt_to_rnn`` the reverse. A machine that merges states another keeps
+apart (the counts of a Bernoulli sequence versus its order-sensitive history) can simulate
+the other, but not be simulated by it: ϕ would have to send one state to several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from metabayes.rng import numpy_rng, seeded_torch, torch_seed
+
+DIRECTIONS = ("rnn_to_opt", "opt_to_rnn")
+"""Embedding directions: the RNN's states in Opt's state space, and the reverse."""
+
+
+@dataclass(frozen=True)
+class Whitening:
+    """Projection onto the first n principal components, scaled to unit variance.
+
+    z = ((x − mean) Vₙᵀ) / σₙ with Vₙ the top n right singular vectors of the centred
+    states (rows, each signed so that its largest-magnitude entry is positive) and σₙ the
+    standard deviations along them; the inverse maps z back to the rank-n reconstruction
+    mean + (z σₙ) Vₙ in the original space (exact when n = S).
+    """
+
+    mean: np.ndarray  # (S,)
+    components: np.ndarray  # (n, S), orthonormal rows
+    scale: np.ndarray  # (n,)
+    explained: float  # fraction of the total variance along the n components
+
+    @classmethod
+    def fit(cls, states: np.ndarray, n: int) -> Whitening:
+        """Fit on states (m, S), keeping min(n, S) components."""
+        states = np.asarray(states, dtype=np.float64)
+        if n < 1:
+            raise ValueError(f"cannot keep {n} principal components")
+        n = min(n, states.shape[1])
+        mean = states.mean(axis=0)
+        _, singular, vt = np.linalg.svd(states - mean, full_matrices=False)
+        variance = singular**2 / (len(states) - 1)
+        components = vt[:n]
+        largest = components[np.arange(n), np.argmax(np.abs(components), axis=1)]
+        components = components * np.sign(largest)[:, None]
+        scale = np.sqrt(variance[:n])
+        scale = np.maximum(scale, 1e-9 * max(scale[0], 1e-300))  # a constant direction
+        return cls(mean, components, scale, float(variance[:n].sum() / variance.sum()))
+
+    def transform(self, states: np.ndarray) -> np.ndarray:
+        """(..., S) → whitened coordinates (..., n)."""
+        return ((np.asarray(states, dtype=np.float64) - self.mean) @ self.components.T) / self.scale
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Whitened coordinates (..., n) → states (..., S)."""
+        return self.mean + (z * self.scale) @ self.components
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """The MLP ϕ and its training (config block ``structure``)."""
+
+    hidden_size: int  # units of each hidden layer (paper: 64 prediction, 256 bandits)
+    n_layers: int = 3  # hidden layers (paper App. C: 3)
+    learning_rate: float = 1e-3  # Adam step size
+    batch_size: int = 256  # states per update
+    max_epochs: int = 500  # passes over the training states at most
+    patience: int = 20  # epochs without a better validation error before stopping
+
+
+@dataclass(frozen=True)
+class Split:
+    """Episode indices of the three parts of the reference traces."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+
+def split_episodes(n_episodes: int, fractions: tuple[float, float, float], seed: int) -> Split:
+    """A random partition of episodes in the given proportions (train, validation, test)."""
+    order = numpy_rng(seed, "structure").permutation(n_episodes)
+    n_train = round(fractions[0] * n_episodes)
+    n_validation = round(fractions[1] * n_episodes)
+    if min(n_train, n_validation, n_episodes - n_train - n_validation) < 1:
+        raise ValueError(f"{n_episodes} episodes cannot be split {fractions} with none empty")
+    parts = np.split(order, [n_train, n_train + n_validation])
+    return Split(*(np.sort(part) for part in parts))
+
+
+def embedding_network(n_in: int, n_out: int, settings: EmbeddingSettings) -> nn.Sequential:
+    """ϕ: ``n_layers`` hidden ReLU layers of ``hidden_size`` units, then a linear layer."""
+    layers: list[nn.Module] = []
+    width = n_in
+    for _ in range(settings.n_layers):
+        layers += [nn.Linear(width, settings.hidden_size), nn.ReLU()]
+        width = settings.hidden_size
+    return nn.Sequential(*layers, nn.Linear(width, n_out))
+
+
+def fit_embedding(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_validation: np.ndarray,
+    y_validation: np.ndarray,
+    settings: EmbeddingSettings,
+    seed: int,
+    key: int = 0,
+) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """Regress y on x with an MLP by Adam on the squared error, with early stopping.
+
+    Training stops when the validation error has not improved for ``patience`` epochs;
+    the parameters of the best epoch are kept. Initialisation and shuffling are a function
+    of (seed, key).
+
+    Args:
+        x_train, y_train: (m, n_in) and (m, n_out).
+        x_validation, y_validation: held-out pairs for early stopping.
+
+    Returns:
+        ϕ as a function of arrays (..., n_in) → (..., n_out), and the epochs trained.
+    """
+    x, y = (torch.as_tensor(a, dtype=torch.float32) for a in (x_train, y_train))
+    x_val, y_val = (torch.as_tensor(a, dtype=torch.float32) for a in (x_validation, y_validation))
+    with seeded_torch(seed, "structure", key):
+        net = embedding_network(x.shape[1], y.shape[1], settings)
+    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    shuffle = torch.Generator().manual_seed(torch_seed(seed, "structure", key))
+    best, best_state, waited, epochs = np.inf, None, 0, 0
+    while epochs < settings.max_epochs and waited < settings.patience:
+        epochs += 1
+        for batch in torch.randperm(len(x), generator=shuffle).split(settings.batch_size):
+            loss = torch.mean((net(x[batch]) - y[batch]) ** 2)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        with torch.no_grad():
+            error = torch.mean((net(x_val) - y_val) ** 2).item()
+        if error < best:
+            best, best_state, waited = error, {k: v.clone() for k, v in net.state_dict().items()}, 0
+        else:
+            waited += 1
+    net.load_state_dict(best_state)
+
+    @torch.no_grad()
+    def phi(states: np.ndarray) -> np.ndarray:
+        flat = torch.as_tensor(states.reshape(-1, states.shape[-1]), dtype=torch.float32)
+        return net(flat).double().numpy().reshape(*states.shape[:-1], -1)
+
+    return phi, epochs
+
+
+@dataclass
+class Machine:
+    """One agent along the reference traces.
+
+    ``emit`` is its output function on arbitrary states (..., S) → (..., P); it brings
+    states into the machine's valid domain first (reconstructed states may leave it).
+    """
+
+    states: np.ndarray  # (K, T, S)
+    outputs: np.ndarray  # (K, T, P), emitted at ``states``
+    emit: Callable[[np.ndarray], np.ndarray]
+
+
+OutputDissimilarity = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+"""(Opt-side outputs, RNN-side outputs, episode indices) → D_o; outputs (k, T, P)."""
+
+
+@dataclass
+class Simulation:
+    """One embedding direction: its scores and, for every episode, the embedded states."""
+
+    d_s: float
+    d_o: float
+    embedded: np.ndarray  # (K, T, n) ϕ(simulated state) in the simulating machine's coordinates
+    outputs: np.ndarray  # (K, T, P) the simulating machine's output at the embedded state
+    epochs: int
+
+
+@dataclass
+class Comparison:
+    """Both directions between Opt and the RNN, with the projections they work in."""
+
+    opt: Whitening
+    rnn: Whitening
+    projected: dict[str, np.ndarray]  # "opt", "rnn" → (K, T, n) whitened states
+    simulations: dict[str, Simulation]  # DIRECTIONS → Simulation
+    rnn_truncation_d_o: float  # D_o of the RNN at its own states after the rank-n round trip
+
+
+def compare(
+    opt: Machine,
+    rnn: Machine,
+    split: Split,
+    settings: EmbeddingSettings,
+    dissimilarity: OutputDissimilarity,
+    seed: int,
+    n_components: int | None = None,
+) -> Comparison:
+    """D_s and D_o in both directions between a Bayes-optimal agent and a meta-learner.
+
+    Args:
+        opt, rnn: the two machines on the same reference inputs (same K, T).
+        split: train / validation / test episodes.
+        settings: ϕ and its training.
+        dissimilarity: D_o between outputs of the Opt side and of the RNN side, whichever
+            machine emits them (eq. 2 or eq. 3 form).
+        seed: seeds ϕ's initialisation and shuffling (one stream per direction).
+        n_components: n; the Opt state dimension if None.
+    """
+    n = n_components or opt.states.shape[-1]
+    train = split.train
+    whitenings = {
+        name: Whitening.fit(m.states[train].reshape(-1, m.states.shape[-1]), n)
+        for name, m in (("opt", opt), ("rnn", rnn))
+    }
+    projected = {
+        name: whitenings[name].transform(m.states) for name, m in (("opt", opt), ("rnn", rnn))
+    }
+    machines = {"opt": opt, "rnn": rnn}
+    simulations = {}
+    for key, direction in enumerate(DIRECTIONS):
+        source, target = direction.split("_to_")
+        embedded, epochs = _embed(projected[source], projected[target], split, settings, seed, key)
+        outputs = machines[target].emit(whitenings[target].inverse(embedded))
+        own = machines[source].outputs
+        test = split.test
+        pair = (outputs, own) if target == "opt" else (own, outputs)
+        d_o = dissimilarity(pair[0][test], pair[1][test], test)
+        d_s = float(np.mean((embedded[test] - projected[target][test]) ** 2))
+        simulations[direction] = Simulation(d_s, float(d_o), embedded, outputs, epochs)
+    truncated = rnn.emit(whitenings["rnn"].inverse(projected["rnn"]))
+    floor = dissimilarity(rnn.outputs[split.test], truncated[split.test], split.test)
+    return Comparison(whitenings["opt"], whitenings["rnn"], projected, simulations, float(floor))
+
+
+def _embed(source, target, split: Split, settings, seed, key) -> tuple[np.ndarray, int]:
+    """Fit ϕ: source → target (both (K, T, n)) and apply it to every episode."""
+
+    def flat(a, episodes):
+        return a[episodes].reshape(-1, a.shape[-1])
+
+    phi, epochs = fit_embedding(
+        flat(source, split.train),
+        flat(target, split.train),
+        flat(source, split.validation),
+        flat(target, split.validation),
+        settings,
+        seed,
+        key,
+    )
+    return phi(source), epochs

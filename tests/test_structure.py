@@ -1,0 +1,152 @@
+"""Structural comparison on synthetic state machines with known answers (paper §2, §3.4)."""
+
+import numpy as np
+import pytest
+
+from metabayes.analysis.structure import (
+    Comparison,
+    EmbeddingSettings,
+    Machine,
+    Whitening,
+    compare,
+    split_episodes,
+)
+from metabayes.bandit_agents import valid_statistics
+from metabayes.conjugate import BetaBernoulli, NormalGamma
+from metabayes.tasks import PREDICTION_TASKS
+from metabayes.tasks.bandit import BANDIT_TASKS
+
+MODEL = BetaBernoulli(1.0, 1.0)
+SETTINGS = EmbeddingSettings(hidden_size=64, learning_rate=3e-3)
+
+
+def _bernoulli_histories(K=500, T=20, seed=0):
+    rng = np.random.default_rng(seed)
+    x = (rng.random((K, T)) < rng.beta(1, 1, (K, 1))).astype(float)
+    counts = np.stack([np.cumsum(x, 1), np.cumsum(1 - x, 1)], axis=-1)
+    order = np.cumsum(x * (-1.0) ** np.arange(T), axis=1)  # depends on the order of x
+    return counts, order
+
+
+def _kl(opt_outputs, rnn_outputs, episodes):
+    return float(MODEL.family.kl(opt_outputs, rnn_outputs).sum(axis=1).mean())
+
+
+def _mixed_machine(features: np.ndarray, seed: int) -> Machine:
+    """States tanh(A f / 8) of features f whose first two are the counts; emits the
+    Bayes predictive of the counts decoded from the state (an invertible map)."""
+    A = np.random.default_rng(seed).normal(size=(features.shape[-1],) * 2)
+    A_inv = np.linalg.inv(A)
+
+    def emit(states):
+        decoded = (np.arctanh(np.clip(states, -1 + 1e-12, 1 - 1e-12)) * 8) @ A_inv.T
+        return MODEL.predictive(MODEL.valid_statistics(decoded[..., :2]))
+
+    states = np.tanh(features @ A.T / 8)
+    return Machine(states, MODEL.predictive(features[..., :2]), emit)
+
+
+def _counts_machine(counts):
+    return Machine(counts, MODEL.predictive(counts), lambda s: MODEL.predictive(MODEL.valid_statistics(s)))
+
+
+def _compare(opt, other, n_components=None) -> Comparison:
+    split = split_episodes(len(opt.states), (0.6, 0.2, 0.2), seed=0)
+    return compare(opt, other, split, SETTINGS, _kl, seed=0, n_components=n_components)
+
+
+def test_machines_related_by_an_invertible_map_simulate_each_other():
+    counts, _ = _bernoulli_histories()
+    comparison = _compare(_counts_machine(counts), _mixed_machine(counts, seed=1))
+    for direction, simulation in comparison.simulations.items():
+        assert simulation.d_s < 0.01, direction
+        assert simulation.d_o < 0.01, direction
+    assert comparison.rnn.explained == pytest.approx(1.0)
+
+
+def test_the_merging_machine_simulates_the_order_sensitive_one_but_not_the_reverse():
+    """Counts merge histories that the order-sensitive machine keeps apart: its states embed
+    into the counts (low D_s, D_o), the counts do not embed into its states (ϕ would have to
+    send one state to several): the asymmetry of the paper's RNN → Opt and Opt → RNN."""
+    counts, order = _bernoulli_histories()
+    rich = _mixed_machine(np.concatenate([counts, order[..., None]], axis=-1), seed=2)
+    comparison = _compare(_counts_machine(counts), rich, n_components=3)
+    into_counts = comparison.simulations["rnn_to_opt"]
+    into_history = comparison.simulations["opt_to_rnn"]
+    assert into_counts.d_s < 0.03
+    assert into_counts.d_o < 0.015
+    assert into_history.d_s > 0.05
+    assert into_history.d_s > 5 * into_counts.d_s
+    assert into_history.d_o > 3 * into_counts.d_o
+
+
+def test_comparison_is_repeatable_and_embeds_every_episode():
+    counts, _ = _bernoulli_histories(K=100)
+    first = _compare(_counts_machine(counts), _mixed_machine(counts, seed=1))
+    second = _compare(_counts_machine(counts), _mixed_machine(counts, seed=1))
+    for direction in first.simulations:
+        a, b = first.simulations[direction], second.simulations[direction]
+        assert a.d_s == b.d_s and a.d_o == b.d_o
+        assert a.embedded.shape == (100, 20, 2) and np.array_equal(a.embedded, b.embedded)
+
+
+def test_whitening_round_trips_and_has_unit_variance():
+    rng = np.random.default_rng(0)
+    states = rng.normal(size=(2000, 3)) @ rng.normal(size=(3, 6)) + rng.normal(size=6)
+    full = Whitening.fit(states, 3)
+    z = full.transform(states)
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0, ddof=1), 1, rtol=1e-10)
+    np.testing.assert_allclose(full.inverse(z), states, atol=1e-10)  # rank 3: exact
+    assert full.explained == pytest.approx(1.0)
+    partial = Whitening.fit(states, 2)
+    assert 0.5 < partial.explained < 1.0
+    np.testing.assert_allclose(partial.transform(partial.inverse(z[:, :2])), z[:, :2], atol=1e-10)
+    assert Whitening.fit(states, 10).components.shape == (6, 6)  # at most S components
+
+
+def test_whitening_signs_are_deterministic():
+    states = np.random.default_rng(1).normal(size=(500, 4)) * [3.0, 2.0, 1.0, 0.5]
+    for w in (Whitening.fit(states, 4), Whitening.fit(-states, 4)):
+        largest = w.components[np.arange(4), np.argmax(np.abs(w.components), axis=1)]
+        assert np.all(largest > 0)
+
+
+def test_split_partitions_the_episodes():
+    split = split_episodes(500, (0.6, 0.2, 0.2), seed=3)
+    parts = [split.train, split.validation, split.test]
+    assert [len(p) for p in parts] == [300, 100, 100]
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(500))
+    with pytest.raises(ValueError, match="empty"):
+        split_episodes(3, (0.9, 0.1, 0.0), seed=0)
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTION_TASKS))
+def test_valid_statistics_keep_data_and_repair_the_rest(name):
+    task = PREDICTION_TASKS[name]
+    model, rng = task.model, np.random.default_rng(0)
+    episodes = task.sample(rng, 50, 10)
+    stats = np.cumsum(model.statistic(model.encode(episodes.observations)), axis=1)
+    np.testing.assert_allclose(model.valid_statistics(stats), stats, atol=1e-12)
+    wild = rng.normal(scale=20, size=stats.shape)
+    params = model.predictive(model.valid_statistics(wild))
+    assert np.all(np.isfinite(params))
+    assert np.all(np.isfinite(model.family.kl(params, params)))
+
+
+def test_normal_gamma_floor_keeps_the_scale_positive():
+    model = NormalGamma(0.0, 1.0, 2.0, 1.0)
+    stats = np.array([[0.0, 5.0, 0.0], [3.0, -4.0, 1.0]])  # impossible: Σx² < (Σx)²/n
+    n, sum_x, sum_x2 = model.valid_statistics(stats).T
+    kappa = 1.0 + n
+    beta = 1.0 + 0.5 * (sum_x2 - sum_x**2 / kappa)  # β₀ + ½(Σx² + κ₀μ₀² − κₙμₙ²), μ₀ = 0
+    np.testing.assert_allclose(beta, 1.0)  # clipped onto βₙ = β₀
+    assert np.all(model.predictive(np.stack([n, sum_x, sum_x2], -1))[:, 1] > 0)
+
+
+def test_bandit_valid_statistics_round_counts_and_keep_sums():
+    bernoulli = BANDIT_TASKS["bernoulli_bandit_beta_1_1"]
+    gaussian = BANDIT_TASKS["gaussian_bandit_sigma_1"]
+    state = np.array([[1.4, -0.7, 2.6, 30.2]])
+    np.testing.assert_array_equal(valid_statistics(bernoulli, state, 20), [[1, 0, 3, 20]])
+    np.testing.assert_array_equal(valid_statistics(gaussian, state, 20), [[1, -0.7, 3, 30.2]])
