@@ -47,7 +47,9 @@ def _mixed_machine(features: np.ndarray, seed: int) -> Machine:
 
 
 def _counts_machine(counts):
-    return Machine(counts, MODEL.predictive(counts), lambda s: MODEL.predictive(MODEL.valid_statistics(s)))
+    return Machine(
+        counts, MODEL.predictive(counts), lambda s: MODEL.predictive(MODEL.valid_statistics(s))
+    )
 
 
 def _compare(opt, other, n_components=None) -> Comparison:
