@@ -34,3 +34,24 @@ def seeds_of_task(pattern):
         return expand(pattern, task=wildcards.task, seed=SEEDS)
 
     return inputs
+
+
+FIG3_TASKS = ["categorical_dir_1_1_1", "bernoulli_bandit_beta_1_1"]
+"""The tasks of Figure 3 (paper: one prediction, one bandit task), drawn for the first seed."""
+
+
+def structure_inputs(wildcards):
+    """Input function: a run's trace and checkpoints, and for bandits its Gittins tables."""
+    inputs = {
+        "trace": f"results/traces/{wildcards.task}/seed{wildcards.seed}.h5",
+        "checkpoints": f"results/models/{wildcards.task}/seed{wildcards.seed}/checkpoints.pt",
+    }
+    if wildcards.task in BANDIT:
+        inputs["tables"] = f"results/gittins/{wildcards.task}.h5"
+    return inputs
+
+
+def structure_settings(wildcards):
+    """Params function: the structural-comparison settings of the job's task kind."""
+    kind = "bandit" if wildcards.task in BANDIT else "prediction"
+    return pipeline.structure_settings(config, kind)

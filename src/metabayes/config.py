@@ -44,7 +44,15 @@ def _training_block(**extra: dict) -> dict:
 SCHEMA: dict = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["tasks", "seeds", "episode_length", "evaluation", "prediction", "bandit"],
+    "required": [
+        "tasks",
+        "seeds",
+        "episode_length",
+        "evaluation",
+        "prediction",
+        "bandit",
+        "structure",
+    ],
     "properties": {
         "tasks": {
             "description": "Tasks to run, by registry name (SPEC §1).",
@@ -79,6 +87,42 @@ SCHEMA: dict = {
             },
             value_cost={"description": "Value-loss weight.", **_POSITIVE_NUMBER},
         ),
+        "structure": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "split",
+                "hidden_size",
+                "n_layers",
+                "learning_rate",
+                "batch_size",
+                "max_epochs",
+                "patience",
+                "threads",
+            ],
+            "properties": {
+                "split": {
+                    "description": "Fractions of episodes: fit ϕ, stop early, score D_s/D_o.",
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                    "minItems": 3,
+                    "maxItems": 3,
+                },
+                "hidden_size": {
+                    "description": "Units per hidden layer of ϕ, by task kind.",
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["prediction", "bandit"],
+                    "properties": {"prediction": _POSITIVE_INT, "bandit": _POSITIVE_INT},
+                },
+                "n_layers": {"description": "Hidden layers of ϕ.", **_POSITIVE_INT},
+                "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+                "batch_size": {"description": "States per update.", **_POSITIVE_INT},
+                "max_epochs": {"description": "Epochs at most.", **_POSITIVE_INT},
+                "patience": {"description": "Epochs without improvement.", **_POSITIVE_INT},
+                "threads": {"description": "Torch threads per job.", **_POSITIVE_INT},
+            },
+        },
     },
 }
 
@@ -97,6 +141,9 @@ def validate_config(config: dict) -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError(_describe(errors[0]))
+    split = config["structure"]["split"]
+    if abs(sum(split) - 1) > 1e-9:
+        raise ConfigError(f"config key 'structure.split': fractions {split} must sum to 1")
     return config
 
 

@@ -10,14 +10,29 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import partial
 
 import pandas as pd
 import torch
 
 from metabayes.analysis.behaviour import bandit_behaviour_table, behaviour_table
+from metabayes.analysis.claims import claims_markdown
+from metabayes.analysis.structure import EmbeddingSettings, split_episodes
+from metabayes.analysis.structure_runs import (
+    LABELS,
+    bandit_machines,
+    compare_run,
+    expected_reward_dissimilarity,
+    kl_dissimilarity,
+    prediction_machines,
+    structure_table,
+)
+from metabayes.analysis.summary import fig7_latex, fig7_table, per_seed_values
 from metabayes.bandit_agents import GittinsAgent
+from metabayes.comparison_files import read_comparisons, write_comparisons
 from metabayes.index_tables import make_index_tables, read_index_tables
-from metabayes.io import write_csv
+from metabayes.io import atomic_path, write_csv
+from metabayes.plotting import figures
 from metabayes.provenance import code_version, settings_hash
 from metabayes.simulate import (
     bandit_trace,
@@ -28,9 +43,9 @@ from metabayes.simulate import (
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
 from metabayes.traces import Trace, read_trace, write_trace
-from metabayes.training.bandit import BanditSettings, train_bandit_agent
+from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
 from metabayes.training.checkpoints import Checkpoints
-from metabayes.training.prediction import PredictionSettings, train_predictor
+from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictor
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
@@ -56,6 +71,12 @@ def bandit_settings(config: dict) -> dict:
     """The bandit training settings of a validated config, as passed to :func:`train_bandit`."""
     block = {k: v for k, v in config["bandit"].items() if k != "threads"}
     return {**block, "episode_length": config["episode_length"]}
+
+
+def structure_settings(config: dict, kind: str) -> dict:
+    """The structural-comparison settings for ``kind`` (prediction or bandit) tasks."""
+    block = {k: v for k, v in config["structure"].items() if k != "threads"}
+    return {**block, "hidden_size": block["hidden_size"][kind]}
 
 
 def evaluation_settings(config: dict) -> dict:
@@ -215,4 +236,126 @@ def measure_behaviour(task: str, trace_path: PathLike, csv_path: PathLike) -> No
 
 def collect_tables(csv_paths: Sequence[PathLike], out_path: PathLike) -> None:
     """Concatenate per-seed tables into one."""
-    write_csv(pd.concat([pd.read_csv(p) for p in csv_paths], ignore_index=True), out_path)
+    write_csv(_concat(csv_paths), out_path)
+
+
+def compare_structure(
+    task: str,
+    settings: dict,
+    trace_path: PathLike,
+    checkpoints_path: PathLike,
+    tables_path: PathLike | None,
+    csv_path: PathLike,
+    comparisons_path: PathLike,
+    threads: int = 1,
+) -> None:
+    """D_s and D_o in both directions at init and final of one run (paper §4.3, Fig. 4).
+
+    The episodes are split by the evaluation seed (the same held-out episodes for every
+    run); ϕ is seeded by the run's seed. ``tables_path`` is the Gittins-table file (bandits).
+    """
+    torch.set_num_threads(threads)
+    embedding = EmbeddingSettings(**{k: v for k, v in settings.items() if k != "split"})
+    trace = read_trace(trace_path, labels=list(LABELS))
+    checkpoints = _load_checkpoints(checkpoints_path, task, trace.seed)
+    split = split_episodes(
+        len(trace.theta), tuple(settings["split"]), int(trace.attrs["evaluation_seed"])
+    )
+    nets = _label_networks(task, checkpoints)
+    if task in BANDIT_TASKS:
+        gittins = _gittins(BANDIT_TASKS[task], tables_path)
+        machines = {label: bandit_machines(trace, label, nets[label], gittins) for label in LABELS}
+        dissimilarity = expected_reward_dissimilarity(trace.theta)
+    else:
+        spec = PREDICTION_TASKS[task]
+        machines = {label: prediction_machines(trace, label, nets[label], spec) for label in LABELS}
+        dissimilarity = kl_dissimilarity(spec.model.family)
+    comparisons = compare_run(trace.seed, machines, dissimilarity, split, embedding)
+    config_hash = settings_hash({"structure": settings, "trace": trace.attrs["config_hash"]})
+    table = structure_table(trace, comparisons, split)
+    table["config_hash"], table["code_version"] = config_hash, code_version()
+    write_csv(table, csv_path)
+    write_comparisons(
+        comparisons_path,
+        comparisons,
+        machines,
+        {label: trace.rnn[label].update for label in LABELS},
+        split,
+        {
+            "task": task,
+            "seed": trace.seed,
+            "kind": "bandit" if task in BANDIT_TASKS else "prediction",
+            "n_components": int(table.n_components.iloc[0]),
+            "code_version": code_version(),
+            "config_hash": config_hash,
+            "settings": settings,
+        },
+    )
+    for row in table.itertuples():
+        log.info(
+            "%s seed %d %s %s: D_s %.4g, D_o %.4g (%d epochs; RNN variance in %d PCs %.3f)",
+            task,
+            trace.seed,
+            row.checkpoint,
+            row.direction,
+            row.d_s,
+            row.d_o,
+            row.epochs,
+            row.n_components,
+            row.rnn_explained,
+        )
+
+
+def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
+    """The networks at the init and final checkpoints."""
+    hidden = checkpoints.settings["hidden_size"]
+    if task in BANDIT_TASKS:
+        build = partial(build_bandit_agent, BANDIT_TASKS[task], hidden)
+    else:
+        build = partial(build_predictor, PREDICTION_TASKS[task], hidden)
+    nets = {}
+    updates = (checkpoints.updates[0], checkpoints.updates[-1])
+    for label, update in zip(LABELS, updates, strict=True):
+        nets[label] = build()
+        nets[label].load_state_dict(checkpoints.states[update])
+    return nets
+
+
+def tabulate_fig7(
+    behaviour_paths: Sequence[PathLike],
+    structure_paths: Sequence[PathLike],
+    tasks: Sequence[str],
+    csv_path: PathLike,
+    tex_path: PathLike,
+) -> None:
+    """The numbers behind Figure 4 as a tidy CSV and a booktabs table."""
+    values = per_seed_values(_concat(behaviour_paths), _concat(structure_paths))
+    table = fig7_table(values, tasks)
+    write_csv(table, csv_path)
+    with atomic_path(tex_path) as tmp:
+        tmp.write_text(fig7_latex(table))
+
+
+def plot_fig4(table_path: PathLike, figure_path: PathLike) -> None:
+    figures.save(figures.plot_fig4(pd.read_csv(table_path)), figure_path)
+
+
+def plot_fig3(comparison_paths: Sequence[PathLike], figure_path: PathLike) -> None:
+    files = [read_comparisons(path) for path in comparison_paths]
+    figures.save(figures.plot_fig3(files), figure_path)
+
+
+def write_claims(
+    table_path: PathLike, structure_paths: Sequence[PathLike], claims_path: PathLike
+) -> None:
+    """The claims table (markdown) from fig7 and the structure tables."""
+    text = claims_markdown(pd.read_csv(table_path), _concat(structure_paths))
+    with atomic_path(claims_path) as tmp:
+        tmp.write_text(text)
+    for line in text.splitlines():
+        if line.startswith("## ") and ":" in line:
+            log.info("%s", line[3:])
+
+
+def _concat(paths: Sequence[PathLike]) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)

@@ -1,0 +1,121 @@
+# Structural comparison by approximate simulation (paper §3.4, §4.3), the numbers behind
+# Figure 4 (fig7), Figures 3 and 4, and the claims table.
+
+
+# D_s and D_o in both directions at the init and final checkpoints of one run.
+rule compare_structure:
+    input:
+        unpack(structure_inputs),
+    output:
+        table="results/structure/{task}/seed{seed}.csv",
+        comparisons="results/structure/{task}/seed{seed}.h5",
+    log:
+        "results/logs/compare_structure/{task}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/compare_structure/{task}/seed{seed}.tsv"
+    wildcard_constraints:
+        task=alternation(TASKS),
+    conda:
+        "../envs/metabayes.yaml"
+    threads: config["structure"]["threads"]
+    resources:
+        mem_mb=3000,
+    params:
+        settings=structure_settings,
+    script:
+        "../workflow/scripts/compare_structure.py"
+
+
+# One structure table per task, all seeds.
+rule collect_structure:
+    input:
+        tables=seeds_of_task("results/structure/{task}/seed{seed}.csv"),
+    output:
+        table="results/structure/{task}.csv",
+    log:
+        "results/logs/collect_structure/{task}.log",
+    wildcard_constraints:
+        task=alternation(TASKS),
+    conda:
+        "../envs/metabayes.yaml"
+    script:
+        "../workflow/scripts/collect_structure.py"
+
+
+# Median and 5-95 % quantiles over seeds of every Figure 4 column (paper Fig. 7).
+rule tabulate_fig7:
+    input:
+        behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
+        structure=expand(rules.collect_structure.output.table, task=TASKS),
+    output:
+        table="results/fig7.csv",
+        latex="results/fig7.tex",
+    log:
+        "results/logs/tabulate_fig7.log",
+    conda:
+        "../envs/metabayes.yaml"
+    params:
+        tasks=TASKS,
+    script:
+        "../workflow/scripts/tabulate_fig7.py"
+
+
+# Figure 4: behaviour and both simulation directions, init vs final, every task.
+rule plot_fig4:
+    input:
+        table=rules.tabulate_fig7.output.table,
+    output:
+        figure="results/fig4.pdf",
+    log:
+        "results/logs/plot_fig4.log",
+    conda:
+        "../envs/metabayes.yaml"
+    script:
+        "../workflow/scripts/plot_fig4.py"
+
+
+# Figure 3: state spaces and both embeddings of the final checkpoint, first seed.
+rule plot_fig3:
+    input:
+        comparisons=expand(
+            "results/structure/{task}/seed{seed}.h5", task=FIG3_TASKS, seed=SEEDS[0]
+        ),
+    output:
+        figure="results/fig3.pdf",
+    log:
+        "results/logs/plot_fig3.log",
+    conda:
+        "../envs/metabayes.yaml"
+    script:
+        "../workflow/scripts/plot_fig3.py"
+
+
+# The paper's claims, the numbers we measured and a verdict from stated criteria.
+rule write_claims:
+    input:
+        table=rules.tabulate_fig7.output.table,
+        structure=expand(rules.collect_structure.output.table, task=TASKS),
+    output:
+        claims="results/claims.md",
+    log:
+        "results/logs/write_claims.log",
+    conda:
+        "../envs/metabayes.yaml"
+    script:
+        "../workflow/scripts/write_claims.py"
+
+
+# Targets.
+rule structure:
+    input:
+        expand(rules.collect_structure.output.table, task=TASKS),
+
+
+rule fig3:
+    input:
+        rules.plot_fig3.output.figure,
+
+
+rule fig4:
+    input:
+        rules.plot_fig4.output.figure,

@@ -1,0 +1,231 @@
+"""The paper's claims, checked against the fig7 table with criteria stated in advance.
+
+Each claim has a per-task test on the medians over seeds (and 5–95 % quantiles) of
+:mod:`metabayes.analysis.summary`. A claim is *reproduced* when its test holds on every task
+it concerns, *not reproduced* when it holds on none, and *mixed* otherwise. The thresholds
+are this project's choices (the paper states its claims qualitatively); they are printed
+with the verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+BEHAVIOUR_SMALL = {"prediction": 0.05, "bandit": 0.1}
+"""An eq. 2 (nats per 20-step episode) or eq. 3 (reward per episode) value this small counts
+as indistinguishable from Opt; the same bound applies to D_o, which uses the same forms."""
+
+REDUCTION = 0.05
+"""Training must bring the behavioural dissimilarity below this fraction of the untrained one."""
+
+STATE_SMALL = 0.1
+"""D_s (whitened units: 1 is the error of predicting the mean) this small is a good embedding."""
+
+CLEARLY = 2.0
+"""One median is 'clearly higher' than another when it is at least this many times larger."""
+
+
+def task_kind(task: str) -> str:
+    return "bandit" if "bandit" in task else "prediction"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of the paper, where it is made, and its per-task test."""
+
+    title: str
+    source: str
+    criterion: str
+    test: Callable[[Callable[[str, str], pd.Series]], tuple[bool, str]]
+    kinds: tuple[str, ...] = ("prediction", "bandit")
+
+
+def _behaves_like_opt(v):
+    init, final = v("behaviour", "init"), v("behaviour", "final")
+    small = BEHAVIOUR_SMALL[v.kind]
+    holds = final["median"] <= small and final["median"] <= REDUCTION * init["median"]
+    return holds, f"final {_fmt(final)} vs init {_fmt(init)}"
+
+
+def _init_differs(v):
+    init, final = v("behaviour", "init"), v("behaviour", "final")
+    return init.q05 > final.q95, f"init {_fmt(init)} vs final {_fmt(final)}"
+
+
+def _rnn_to_opt_low(v):
+    d_s, d_o = v("rnn_to_opt_d_s", "final"), v("rnn_to_opt_d_o", "final")
+    holds = d_s["median"] <= STATE_SMALL and d_o["median"] <= BEHAVIOUR_SMALL[v.kind]
+    return holds, f"D_s {_fmt(d_s)}, D_o {_fmt(d_o)}"
+
+
+def _reverse_d_o_higher(v):
+    forward, reverse = v("rnn_to_opt_d_o", "final"), v("opt_to_rnn_d_o", "final")
+    ratio = reverse["median"] / max(forward["median"], 1e-300)
+    text = f"Opt→RNN {_fmt(reverse)} vs RNN→Opt {_fmt(forward)} (×{ratio:.2g})"
+    return ratio >= CLEARLY, text
+
+
+def _init_structurally_different(v):
+    parts, holds = [], True
+    for column in ("rnn_to_opt_d_o", "opt_to_rnn_d_o") + (
+        ("rnn_to_opt_d_s",) if v.kind == "prediction" else ()
+    ):
+        init, final = v(column, "init"), v(column, "final")
+        holds &= init["median"] >= CLEARLY * final["median"]
+        parts.append(f"{_short(column)} {init['median']:.2g} → {final['median']:.2g}")
+    return holds, "; ".join(parts)
+
+
+def _bandit_reservoir(v):
+    init, final = v("rnn_to_opt_d_s", "init"), v("rnn_to_opt_d_s", "final")
+    return init["median"] < CLEARLY * final["median"], f"init {_fmt(init)} vs final {_fmt(final)}"
+
+
+CLAIMS = (
+    Claim(
+        "Trained meta-learners behave like the Bayes-optimal agent",
+        "§4.1, Fig. 4a",
+        f"final median of eq. 2 ≤ {BEHAVIOUR_SMALL['prediction']} nats per episode (prediction) "
+        f"or of eq. 3 ≤ {BEHAVIOUR_SMALL['bandit']} (bandits), and ≤ {REDUCTION:g} × the "
+        "untrained median",
+        _behaves_like_opt,
+    ),
+    Claim(
+        "Untrained meta-learners do not behave like it",
+        "§4.1, Fig. 4a",
+        "the 5 % quantile over seeds at init lies above the 95 % quantile at final",
+        _init_differs,
+    ),
+    Claim(
+        "Meta-learners are simulated by Opt: RNN → Opt D_s and D_o are low",
+        "§4.3, Fig. 4b–c",
+        f"final medians D_s ≤ {STATE_SMALL} (whitened units) and D_o within the behavioural "
+        "bound of claim 1",
+        _rnn_to_opt_low,
+    ),
+    Claim(
+        "The reverse simulation is worse: Opt → RNN D_o is higher than RNN → Opt D_o",
+        "§4.3, Fig. 4c vs 4e",
+        f"final median of Opt → RNN D_o ≥ {CLEARLY:g} × that of RNN → Opt",
+        _reverse_d_o_higher,
+    ),
+    Claim(
+        "Untrained meta-learners do not resemble Opt structurally",
+        "§4.3, App. D.1",
+        f"init medians ≥ {CLEARLY:g} × final for D_o in both directions, and for RNN → Opt D_s "
+        "on prediction tasks (bandits: see the next claim)",
+        _init_structurally_different,
+    ),
+    Claim(
+        "Bandits: even untrained meta-learners have low RNN → Opt D_s (reservoir effect)",
+        "§4.3, Discussion",
+        f"init median of RNN → Opt D_s < {CLEARLY:g} × the final median",
+        _bandit_reservoir,
+        kinds=("bandit",),
+    ),
+)
+
+
+class _Values:
+    """Per-task lookup of a fig7 row: ``v(column, checkpoint)`` → Series."""
+
+    def __init__(self, table: pd.DataFrame, task: str):
+        self.rows = table[table.task == task].set_index(["column", "checkpoint"])
+        self.kind = task_kind(task)
+
+    def __call__(self, column: str, checkpoint: str) -> pd.Series:
+        return self.rows.loc[(column, checkpoint)]
+
+
+def evaluate(table: pd.DataFrame) -> list[tuple[Claim, str, list[tuple[str, bool, str]]]]:
+    """For every claim: its verdict and, per task it concerns, (task, holds, numbers)."""
+    tasks = list(dict.fromkeys(table.task))
+    results = []
+    for claim in CLAIMS:
+        rows = [
+            (task, *claim.test(_Values(table, task)))
+            for task in tasks
+            if task_kind(task) in claim.kinds
+        ]
+        results.append((claim, verdict([holds for _, holds, _ in rows]), rows))
+    return results
+
+
+def verdict(holds: list[bool]) -> str:
+    """reproduced (all), not reproduced (none), mixed (some); no tasks: not tested."""
+    if not holds:
+        return "not tested"
+    if all(holds):
+        return "reproduced"
+    return "not reproduced" if not any(holds) else "mixed"
+
+
+def claims_markdown(table: pd.DataFrame, structure: pd.DataFrame) -> str:
+    """The claims file: a summary table, then each claim's numbers per task."""
+    results = evaluate(table)
+    seeds = sorted(set(table.n_seeds))
+    lines = [
+        "# The paper's claims and what this run measured",
+        "",
+        "Generated by the workflow (rule `write_claims`) from `results/fig7.csv`: medians over "
+        f"{'/'.join(map(str, seeds))} seeds per task, with 5–95 % quantiles in brackets. "
+        "A claim is *reproduced* when its criterion holds on every task it concerns, *not "
+        "reproduced* when it holds on none, *mixed* otherwise. The thresholds are this "
+        "project's choices, fixed before the results; the paper states its claims "
+        "qualitatively.",
+        "",
+        f"Code version(s): {', '.join(sorted(set(structure.code_version.astype(str))))}; "
+        f"structure config hash(es): {', '.join(sorted(set(structure.config_hash.astype(str))))}.",
+        "",
+        "| # | claim | paper | criterion | verdict | tasks where it holds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, (claim, result, rows) in enumerate(results, 1):
+        held = sum(holds for _, holds, _ in rows)
+        lines.append(
+            f"| {i} | {claim.title} | {claim.source} | {claim.criterion} | **{result}** "
+            f"| {held}/{len(rows)} |"
+        )
+    for i, (claim, result, rows) in enumerate(results, 1):
+        lines += ["", f"## {i}. {claim.title}: {result}", "", f"Criterion: {claim.criterion}.", ""]
+        lines += ["| task | holds | measured |", "|---|---|---|"]
+        lines += [f"| `{task}` | {'yes' if h else 'no'} | {text} |" for task, h, text in rows]
+    lines += ["", *_explained_variance(structure)]
+    return "\n".join(lines) + "\n"
+
+
+def _explained_variance(structure: pd.DataFrame) -> list[str]:
+    """Paper App. D.2: the fraction of RNN state variance on the n principal components."""
+    per_run = structure.drop_duplicates(["task", "seed", "checkpoint"])
+    summary = per_run.groupby(["task", "checkpoint"], sort=False).rnn_explained.median()
+    lines = [
+        "## RNN state variance on the first n principal components (n = Bayes state dimension)",
+        "",
+        "Paper §4.3 / App. D.2: a few components explain a large fraction. Median over seeds.",
+        "",
+        "| task | n | init | final |",
+        "|---|---|---|---|",
+    ]
+    n = per_run.groupby("task", sort=False).n_components.first()
+    for task in dict.fromkeys(per_run.task):
+        init, final = summary[(task, "init")], summary[(task, "final")]
+        lines.append(f"| `{task}` | {n[task]} | {init:.3f} | {final:.3f} |")
+    return lines
+
+
+def _fmt(row: pd.Series) -> str:
+    return f"{_g(row['median'])} [{_g(row.q05)}, {_g(row.q95)}]"
+
+
+def _g(x: float) -> str:
+    return f"{x:.2g}" if np.isfinite(x) else str(x)
+
+
+def _short(column: str) -> str:
+    direction, _, score = column.rpartition("_d_")
+    arrow = "RNN→Opt" if direction == "rnn_to_opt" else "Opt→RNN"
+    return f"{arrow} D_{score}"

@@ -1,0 +1,1 @@
+"""Figures: functions of arrays and tables, never of networks or simulations."""

@@ -1,0 +1,221 @@
+"""fig7 numbers, claims verdicts, figures and the comparison file (issue: Figures 3 and 4)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
+from metabayes.analysis import claims
+from metabayes.analysis.structure import EmbeddingSettings, split_episodes
+from metabayes.analysis.structure_runs import (
+    bandit_machines,
+    compare_run,
+    kl_dissimilarity,
+    prediction_machines,
+    rnn_output_function,
+)
+from metabayes.analysis.summary import COLUMNS, fig7_latex, fig7_table, per_seed_values
+from metabayes.bandit_agents import GittinsAgent, play
+from metabayes.comparison_files import read_comparisons, write_comparisons
+from metabayes.families import Categorical
+from metabayes.plotting import figures
+from metabayes.rng import seeded_torch
+from metabayes.simulate import evaluation_episodes, evaluation_uniforms
+from metabayes.tasks import PREDICTION_TASKS
+from metabayes.tasks.bandit import BANDIT_TASKS
+from metabayes.traces import AgentTrace, Trace
+from metabayes.training.bandit import build_bandit_agent
+from metabayes.training.prediction import build_predictor
+
+TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
+
+
+def _tables(seeds=(0, 1, 2)):
+    """Behaviour and structure rows with known values: value = base × (seed + 1)."""
+    behaviour, structure = [], []
+    for task in TASKS:
+        measure = "eq3" if "bandit" in task else "kl_sum"
+        for seed in seeds:
+            for checkpoint, base in (("init", 1.0), ("update_5", 0.5), ("final", 0.01)):
+                behaviour.append(
+                    {
+                        "task": task,
+                        "seed": seed,
+                        "checkpoint": checkpoint,
+                        measure: base * (seed + 1),
+                    }
+                )
+            for checkpoint, base in (("init", 0.5), ("final", 0.02)):
+                for direction, factor in (("rnn_to_opt", 1.0), ("opt_to_rnn", 4.0)):
+                    structure.append(
+                        {
+                            "task": task,
+                            "seed": seed,
+                            "checkpoint": checkpoint,
+                            "direction": direction,
+                            "d_s": base * (seed + 1),
+                            "d_o": factor * base * (seed + 1),
+                            "n_components": 2,
+                            "rnn_explained": 0.9,
+                            "config_hash": "abc",
+                            "code_version": "v",
+                        }
+                    )
+    return pd.DataFrame(behaviour), pd.DataFrame(structure)
+
+
+def test_fig7_has_median_and_quantiles_over_seeds():
+    table = fig7_table(per_seed_values(*_tables()), TASKS)
+    assert list(table.columns) == [
+        "task",
+        "column",
+        "checkpoint",
+        "median",
+        "q05",
+        "q95",
+        "n_seeds",
+    ]
+    assert len(table) == len(TASKS) * len(COLUMNS) * 2
+    row = table[
+        (table.task == "bernoulli_bandit_beta_1_1")
+        & (table.column == "opt_to_rnn_d_o")
+        & (table.checkpoint == "init")
+    ].iloc[0]
+    values = 4 * 0.5 * np.array([1, 2, 3])  # 2, 4, 6
+    assert row["median"] == pytest.approx(4.0)
+    assert row.q05 == pytest.approx(2 + 0.05 * 2 * 2)  # linear between the two smallest
+    assert row.q95 == pytest.approx(np.quantile(values, 0.95))
+    assert row.n_seeds == 3
+    behaviour = table[(table.column == "behaviour") & (table.checkpoint == "final")]
+    np.testing.assert_allclose(behaviour["median"], [0.02, 0.02])  # eq. 2 and eq. 3 rows
+
+
+def test_fig7_refuses_missing_values():
+    behaviour, structure = _tables()
+    values = per_seed_values(behaviour, structure[structure.direction == "rnn_to_opt"])
+    with pytest.raises(ValueError, match="opt_to_rnn_d_s"):
+        fig7_table(values, TASKS)
+
+
+def test_fig7_latex_is_a_booktabs_table():
+    tex = fig7_latex(fig7_table(per_seed_values(*_tables()), TASKS))
+    for needle in (r"\toprule", r"\midrule", r"\bottomrule", r"bernoulli\_bandit\_beta\_1\_1"):
+        assert needle in tex
+    assert tex.count(r"\\") >= len(TASKS) + 2
+
+
+def _fig7(overrides=None):
+    """A fig7 table where every claim holds, with (task, column, checkpoint) → value."""
+    table = fig7_table(per_seed_values(*_tables()), TASKS)
+    for (task, column, checkpoint), value in (overrides or {}).items():
+        where = (table.task == task) & (table.column == column) & (table.checkpoint == checkpoint)
+        table.loc[where, ["median", "q05", "q95"]] = value
+    return table
+
+
+def _verdicts(table):
+    return {claim.title: verdict for claim, verdict, _ in claims.evaluate(table)}
+
+
+def test_claims_verdicts_follow_the_stated_criteria():
+    # The bandit reservoir claim (init D_s low) does not hold in the synthetic table.
+    verdicts = _verdicts(_fig7())
+    assert list(verdicts.values()) == ["reproduced"] * 5 + ["not reproduced"]
+    mixed = _verdicts(_fig7({("bernoulli_beta_1_1", "behaviour", "final"): 0.5}))
+    assert mixed[claims.CLAIMS[0].title] == "mixed"
+    reverse = {(task, "opt_to_rnn_d_o", "final"): 0.01 for task in TASKS}
+    assert _verdicts(_fig7(reverse))[claims.CLAIMS[3].title] == "not reproduced"
+
+
+def test_the_reservoir_claim_concerns_bandits_only():
+    claim, verdict, rows = claims.evaluate(_fig7())[-1]
+    assert [task for task, _, _ in rows] == ["bernoulli_bandit_beta_1_1"]
+    assert claims.verdict([]) == "not tested"
+
+
+def test_claims_markdown_lists_every_claim_with_numbers():
+    behaviour, structure = _tables()
+    text = claims.claims_markdown(_fig7(), structure)
+    assert text.count("\n## ") == len(claims.CLAIMS) + 1
+    assert "**reproduced**" in text and "| `bernoulli_beta_1_1` |" in text
+    assert "0.9" in text  # explained variance section
+
+
+def test_figures_are_written(tmp_path):
+    figures.save(figures.plot_fig4(_fig7()), tmp_path / "fig4.png")
+    assert (tmp_path / "fig4.png").stat().st_size > 10_000
+
+
+def test_output_colours():
+    rgb = figures.output_colours(np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]]))
+    np.testing.assert_allclose(rgb[:, :3], [[1, 0, 0], [0.2, 0.3, 0.5]])
+    two = figures.output_colours(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    assert two[0, 0] < two[1, 0]  # P(arm 1) = 0 blue, 1 red
+
+
+# --------------------------------------------------------------------------------------------
+# Output functions on real agents, the per-run comparison and its file
+# --------------------------------------------------------------------------------------------
+
+
+def _prediction_trace(name="categorical_dir_1_1_1", K=60, T=8):
+    task = PREDICTION_TASKS[name]
+    episodes = evaluation_episodes(task, K, T, seed=5)
+    nets, rnn = {}, {}
+    for i, label in enumerate(("init", "final")):
+        with seeded_torch(i, "init"):
+            nets[label] = build_predictor(task, 8)
+        outputs, states = rollout(RNNAgent(nets[label], task.model.family), episodes.inputs)
+        rnn[label] = AgentTrace(outputs, states, update=i)
+    outputs, states = rollout(BayesOptimalPredictor(task.model), episodes.inputs)
+    trace = Trace(name, 3, episodes.theta, AgentTrace(outputs, states), rnn, attrs={})
+    return task, trace, nets
+
+
+def test_output_functions_reproduce_the_agents_outputs_at_their_own_states():
+    task, trace, nets = _prediction_trace()
+    opt, rnn = prediction_machines(trace, "final", nets["final"], task)
+    np.testing.assert_allclose(opt.emit(opt.states), opt.outputs, atol=1e-12)
+    np.testing.assert_allclose(rnn.emit(rnn.states), rnn.outputs, atol=1e-6)
+
+
+def test_bandit_output_functions_reproduce_the_agents_outputs():
+    task = BANDIT_TASKS["bernoulli_bandit_beta_1_1"]
+    episodes = evaluation_episodes(task, 40, 6, seed=1)
+    uniforms = evaluation_uniforms(40, 6, seed=1)
+    with seeded_torch(0, "init"):
+        net = build_bandit_agent(task, 8)
+    game = play(RNNAgent(net, Categorical(2)), task, episodes, uniforms)
+    emit = rnn_output_function(net, Categorical(2))
+    np.testing.assert_allclose(emit(game.states), game.probabilities, atol=1e-6)
+    gittins = GittinsAgent(task)
+    outputs, states = rollout(gittins, game.inputs)
+    rnn_trace = AgentTrace(game.probabilities, game.states, update=0)
+    rnn_trace.opt = AgentTrace(outputs, states)
+    trace = Trace(task.name, 0, episodes.theta, AgentTrace(outputs, states), {"init": rnn_trace})
+    opt, _ = bandit_machines(trace, "init", net, gittins)
+    np.testing.assert_array_equal(opt.emit(opt.states), outputs)
+
+
+def test_comparison_file_round_trips(tmp_path):
+    task, trace, nets = _prediction_trace()
+    machines = {label: prediction_machines(trace, label, nets[label], task) for label in nets}
+    split = split_episodes(60, (0.6, 0.2, 0.2), seed=0)
+    settings = EmbeddingSettings(hidden_size=16, max_epochs=3)
+    comparisons = compare_run(3, machines, kl_dissimilarity(task.model.family), split, settings)
+    path = tmp_path / "c.h5"
+    updates = {"init": 0, "final": 1}
+    write_comparisons(path, comparisons, machines, updates, split, {"task": task.name, "seed": 3})
+    back = read_comparisons(path)
+    assert (back.task, back.seed) == (task.name, 3)
+    np.testing.assert_array_equal(back.split.test, split.test)
+    for label, comparison in comparisons.items():
+        stored = back.checkpoints[label]
+        assert stored.update == updates[label]
+        np.testing.assert_allclose(stored.projected["rnn"], comparison.projected["rnn"], rtol=1e-6)
+        np.testing.assert_array_equal(stored.outputs["opt"], machines[label][0].outputs)
+        for direction, simulation in comparison.simulations.items():
+            assert stored.embeddings[direction].d_s == simulation.d_s
+            np.testing.assert_array_equal(stored.embeddings[direction].outputs, simulation.outputs)
+    figures.save(figures.plot_fig3([back, back]), tmp_path / "fig3.png")
+    assert (tmp_path / "fig3.png").stat().st_size > 10_000

@@ -1,0 +1,10 @@
+"""Snakemake adapter: rule write_claims."""
+
+from metabayes import pipeline
+
+pipeline.setup_logging(snakemake.log[0])
+pipeline.write_claims(
+    table_path=snakemake.input.table,
+    structure_paths=snakemake.input.structure,
+    claims_path=snakemake.output.claims,
+)
