@@ -53,11 +53,18 @@ def test_paper_scale_plan(tmp_path):
     assert jobs["dump_bandit_traces"] == 40
     assert jobs["measure_behaviour"] == 140
     assert jobs["collect_behaviour"] == 14
-    # Every bandit training and trace job reads its task's table file.
-    for rule in ("train_bandit_agent", "dump_bandit_traces"):
+    assert jobs["compare_structure"] == 140
+    assert jobs["collect_structure"] == 14
+    for rule in ("tabulate_fig7", "plot_fig3", "plot_fig4", "write_claims"):
+        assert jobs[rule] == 1
+    # Every bandit training, trace and structure job reads its task's table file.
+    for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 40)):
         blocks = [b for b in result.stdout.split("\nrule ") if b.startswith(f"{rule}:")]
-        assert len(blocks) == 40
+        assert len(blocks) == count
         assert all(re.search(r"input: .*results/gittins/\w+\.h5", b) for b in blocks)
+    blocks = [b for b in result.stdout.split("\nrule ") if b.startswith("compare_structure:")]
+    reads_tables = [bool(re.search(r"input: .*results/gittins/\w+\.h5", b)) for b in blocks]
+    assert sum(reads_tables) == 40
 
 
 def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
@@ -73,7 +80,7 @@ def test_tiny_end_to_end_run(tmp_path):
     tiny = os.path.join(REPO, "presets", "tiny.yaml")
     snakemake("--cores", "2", "--configfile", tiny, workdir=tmp_path)
     results = tmp_path / "results"
-    for task in ("bernoulli_beta_1_1", "gaussian_normal_gamma_1"):
+    for task in ("categorical_dir_1_1_1", "gaussian_normal_gamma_1"):
         table = pd.read_csv(results / "behaviour" / f"{task}.csv")
         assert list(table.checkpoint) == ["init", "update_1", "update_4", "final"]
         per_step = table[[f"kl_t{t}" for t in range(1, 21)]].sum(axis=1)
@@ -101,6 +108,17 @@ def test_tiny_end_to_end_run(tmp_path):
         trace.rnn["final"].opt.states[:, -1].reshape(50, 2, 2).sum(-1),
         np.eye(2)[trace.rnn["final"].actions[:, :-1]].sum(1),
     )
+    # The structural comparison, its numbers, figures and claims.
+    for task in ("categorical_dir_1_1_1", "gaussian_normal_gamma_1", "bernoulli_bandit_beta_1_1"):
+        structure = pd.read_csv(results / "structure" / f"{task}.csv")
+        assert len(structure) == 4 and structure.d_s.notna().all() and structure.d_o.notna().all()
+        assert (structure.n_components == (3 if "bandit" not in task else 4)).all()
+    fig7 = pd.read_csv(results / "fig7.csv")
+    assert len(fig7) == 3 * 5 * 2 and (fig7.n_seeds == 1).all()
+    assert r"\toprule" in (results / "fig7.tex").read_text()
+    assert (results / "claims.md").read_text().count("\n## ") == 7
+    for figure in ("fig3.pdf", "fig4.pdf"):
+        assert (results / figure).stat().st_size > 10_000
     # A second run plans nothing.
     rerun = snakemake("-n", "--cores", "2", "--configfile", tiny, workdir=tmp_path)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
@@ -138,6 +156,25 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
         check=True,
     )
     assert len(pd.read_csv(tmp_path / "b.csv")) == 4
+    subprocess.run(
+        [
+            *cli,
+            "structure",
+            "categorical_dir_1_1_1",
+            *config,
+            "--trace",
+            str(tmp_path / "t.h5"),
+            "--checkpoints",
+            str(tmp_path / "m" / "checkpoints.pt"),
+            "--out",
+            str(tmp_path / "s.csv"),
+            "--comparisons",
+            str(tmp_path / "s.h5"),
+        ],
+        check=True,
+    )
+    structure = pd.read_csv(tmp_path / "s.csv")
+    assert list(structure.direction) == ["rnn_to_opt", "opt_to_rnn"] * 2
     bad = subprocess.run(
         [*cli, "check-config", os.path.join(REPO, "config.yaml"), str(tmp_path / "b.csv")],
         capture_output=True,
@@ -157,6 +194,20 @@ def test_stage_targets_plan_only_their_stage(tmp_path, target):
     assert jobs.get("train_bandit_agent", 0) == (0 if target == "gittins" else 1)
     assert ("dump_bandit_traces" in jobs) == (target in ("traces", "behaviour"))
     assert ("collect_behaviour" in jobs) == (target == "behaviour")
+
+
+def test_one_figure_builds_only_what_it_needs(tmp_path):
+    tiny = os.path.join(REPO, "presets", "tiny.yaml")
+    plan = snakemake(
+        "results/fig4.pdf", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path
+    )
+    jobs = planned_jobs(plan.stdout)
+    assert jobs["compare_structure"] == 3 and jobs["plot_fig4"] == 1
+    assert "plot_fig3" not in jobs and "write_claims" not in jobs
+    plan = snakemake("fig3", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
+    jobs = planned_jobs(plan.stdout)
+    assert jobs["compare_structure"] == 2 and "train_predictor" in jobs
+    assert "tabulate_fig7" not in jobs and "measure_behaviour" not in jobs
 
 
 def test_cli_runs_the_bandit_steps(tmp_path):

@@ -11,9 +11,11 @@ Examples::
     python -m metabayes gittins bernoulli_bandit_beta_1_1 --config config.yaml --out tables.h5
     python -m metabayes train bernoulli_bandit_beta_1_1 0 --config config.yaml \
         --tables tables.h5 --out results/models/bernoulli_bandit_beta_1_1/seed0
+    python -m metabayes structure bernoulli_beta_1_1 --config config.yaml --trace trace.h5 \
+        --checkpoints checkpoints.pt --out structure.csv --comparisons structure.h5
 
-Bandit tasks take ``--tables`` (the Gittins-table file) for train and trace; without it the
-tables are computed in-process.
+Bandit tasks take ``--tables`` (the Gittins-table file) for train, trace and structure;
+without it the tables are computed in-process.
 """
 
 from __future__ import annotations
@@ -70,6 +72,18 @@ def main(argv: list[str] | None = None) -> int:
             pipeline.trace_prediction(args.task, args.seed, evaluation, args.checkpoints, args.out)
     elif args.command == "behaviour":
         pipeline.measure_behaviour(args.task, args.trace, args.out)
+    elif args.command == "structure":
+        kind = "bandit" if args.task in BANDIT_TASKS else "prediction"
+        pipeline.compare_structure(
+            args.task,
+            pipeline.structure_settings(config, kind),
+            args.trace,
+            args.checkpoints,
+            args.tables,
+            args.out,
+            args.comparisons,
+            config["structure"]["threads"],
+        )
     return 0
 
 
@@ -95,4 +109,12 @@ def _parser() -> argparse.ArgumentParser:
     behaviour.add_argument("task")
     behaviour.add_argument("trace")
     behaviour.add_argument("--out", required=True)
+    structure = sub.add_parser("structure", help="D_s and D_o of one run (init and final)")
+    structure.add_argument("task")
+    structure.add_argument("--config", action="append", required=True, help="repeatable")
+    structure.add_argument("--trace", required=True)
+    structure.add_argument("--checkpoints", required=True)
+    structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
+    structure.add_argument("--out", required=True, help="table (CSV)")
+    structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
     return parser
