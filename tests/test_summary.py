@@ -57,6 +57,7 @@ def _tables(seeds=(0, 1, 2)):
                             "d_o": factor * base * (seed + 1),
                             "n_components": 2,
                             "rnn_explained": 0.9,
+                            "rnn_truncation_d_o": 0.001,
                             "config_hash": "abc",
                             "code_version": "v",
                         }
@@ -136,7 +137,7 @@ def test_the_reservoir_claim_concerns_bandits_only():
 def test_claims_markdown_lists_every_claim_with_numbers():
     behaviour, structure = _tables()
     text = claims.claims_markdown(_fig7(), structure)
-    assert text.count("\n## ") == len(claims.CLAIMS) + 1
+    assert text.count("\n## ") == len(claims.CLAIMS) + 2
     assert "**reproduced**" in text and "| `bernoulli_beta_1_1` |" in text
     assert "0.9" in text  # explained variance section
 

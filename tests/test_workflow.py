@@ -116,7 +116,7 @@ def test_tiny_end_to_end_run(tmp_path):
     fig7 = pd.read_csv(results / "fig7.csv")
     assert len(fig7) == 3 * 5 * 2 and (fig7.n_seeds == 1).all()
     assert r"\toprule" in (results / "fig7.tex").read_text()
-    assert (results / "claims.md").read_text().count("\n## ") == 7
+    assert (results / "claims.md").read_text().count("\n## ") == 8
     for figure in ("fig3.pdf", "fig4.pdf"):
         assert (results / figure).stat().st_size > 10_000
     # A second run plans nothing.

@@ -194,7 +194,7 @@ def claims_markdown(table: pd.DataFrame, structure: pd.DataFrame) -> str:
         lines += ["", f"## {i}. {claim.title}: {result}", "", f"Criterion: {claim.criterion}.", ""]
         lines += ["| task | holds | measured |", "|---|---|---|"]
         lines += [f"| `{task}` | {'yes' if h else 'no'} | {text} |" for task, h, text in rows]
-    lines += ["", *_explained_variance(structure)]
+    lines += ["", *_explained_variance(structure), "", *_truncation(structure)]
     return "\n".join(lines) + "\n"
 
 
@@ -214,6 +214,28 @@ def _explained_variance(structure: pd.DataFrame) -> list[str]:
     for task in dict.fromkeys(per_run.task):
         init, final = summary[(task, "init")], summary[(task, "final")]
         lines.append(f"| `{task}` | {n[task]} | {init:.3f} | {final:.3f} |")
+    return lines
+
+
+def _truncation(structure: pd.DataFrame) -> list[str]:
+    """How much of Opt → RNN D_o the rank-n reconstruction of the RNN state alone costs."""
+    final = structure[structure.checkpoint == "final"]
+    reverse = final[final.direction == "opt_to_rnn"].groupby("task", sort=False)
+    d_o, floor = reverse.d_o.median(), reverse.rnn_truncation_d_o.median()
+    lines = [
+        "## Where Opt → RNN D_o comes from (final checkpoint)",
+        "",
+        "The RNN's output at an embedded state is read off the state mapped back from n whitened",
+        "principal components. The same round trip applied to the RNN's *own* states, with no",
+        "embedding at all, already costs the D_o in the second column (`rnn_truncation_d_o` in",
+        "`results/structure/{task}.csv`). Median over seeds.",
+        "",
+        "| task | Opt → RNN D_o | RNN's own states through n PCs | share |",
+        "|---|---|---|---|",
+    ]
+    for task in d_o.index:
+        share = floor[task] / d_o[task] if d_o[task] > 0 else np.nan
+        lines.append(f"| `{task}` | {_g(d_o[task])} | {_g(floor[task])} | {share:.0%} |")
     return lines
 
 

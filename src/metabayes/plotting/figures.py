@@ -45,7 +45,7 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     for letter, ax, (column, label) in zip("abcde", axes, COLUMNS.items(), strict=True):
         part = table[table.column == column].set_index(["task", "checkpoint"])
         floor = _log_floor(part)
-        for offset, checkpoint in zip((0.2, -0.2), CHECKPOINTS, strict=True):
+        for offset, checkpoint in zip((-0.2, 0.2), CHECKPOINTS, strict=True):  # init on top
             rows = part.xs(checkpoint, level="checkpoint").loc[tasks]
             median = np.maximum(rows["median"].to_numpy(), floor)
             low = np.maximum(rows.q05.to_numpy(), floor)
