@@ -9,6 +9,7 @@ from metabayes.analysis.structure import (
     Machine,
     Whitening,
     compare,
+    fit_embedding,
     split_episodes,
 )
 from metabayes.bandit_agents import valid_statistics
@@ -152,3 +153,11 @@ def test_bandit_valid_statistics_round_counts_and_keep_sums():
     state = np.array([[1.4, -0.7, 2.6, 30.2]])
     np.testing.assert_array_equal(valid_statistics(bernoulli, state, 20), [[1, 0, 3, 20]])
     np.testing.assert_array_equal(valid_statistics(gaussian, state, 20), [[1, -0.7, 3, 30.2]])
+
+
+def test_diverging_embedding_stops_with_a_message():
+    counts, _ = _bernoulli_histories(K=50)
+    x = counts.reshape(-1, 2)
+    y = np.full_like(x, np.nan)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        fit_embedding(x, y, x, y, SETTINGS, seed=0)

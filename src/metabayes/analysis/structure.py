@@ -158,6 +158,10 @@ def fit_embedding(
             error = torch.mean((net(x_val) - y_val) ** 2).item()
         if error < best:
             best, best_state, waited = error, {k: v.clone() for k, v in net.state_dict().items()}, 0
+        elif not np.isfinite(error):
+            raise FloatingPointError(
+                f"ϕ training diverged: validation error {error} at epoch {epochs}"
+            )
         else:
             waited += 1
     net.load_state_dict(best_state)

@@ -70,8 +70,10 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
         ax.set_xscale("log")
         ax.set_xlim(left=floor)
         ax.set_title(f"({letter}) {label}", fontsize=10)
+        ax.set_xlabel(_UNITS[column], fontsize=8)
         ax.grid(axis="x", which="major", linewidth=0.4, alpha=0.5)
-        ax.axhline(_first_bandit_row(tasks) - 0.5, color="black", linewidth=0.6)
+        if 0 < _first_bandit_row(tasks) < len(tasks):
+            ax.axhline(_first_bandit_row(tasks) - 0.5, color="black", linewidth=0.6)
     axes[0].set_yticks(y, [t.replace("_", " ") for t in tasks], fontsize=8.5)
     axes[0].invert_yaxis()
     n_seeds = int(table.n_seeds.min()), int(table.n_seeds.max())
@@ -93,6 +95,15 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
+
+
+_UNITS = {
+    "behaviour": "eq. 2 (nats) / eq. 3 (reward)",
+    "rnn_to_opt_d_s": "MSE, whitened units",
+    "rnn_to_opt_d_o": "eq. 2 / eq. 3 form",
+    "opt_to_rnn_d_s": "MSE, whitened units",
+    "opt_to_rnn_d_o": "eq. 2 / eq. 3 form",
+}
 
 
 def _log_floor(part: pd.DataFrame) -> float:
@@ -148,7 +159,7 @@ def _fig3_block(fig, grid, comparison: ComparisonFile, label: str) -> None:
             ax.text(
                 0.03,
                 0.97,
-                f"MSE {embedding.d_s:.3g}",
+                f"MSE (D_s) {embedding.d_s:.3g}",
                 transform=ax.transAxes,
                 va="top",
                 fontsize=8,
@@ -172,7 +183,7 @@ def _fig3_block(fig, grid, comparison: ComparisonFile, label: str) -> None:
         f"{comparison.task} (seed {comparison.seed}, {label}, update {checkpoint.update})\n"
         f"{_colour_legend(checkpoint.outputs['opt'].shape[-1], comparison.attrs)}",
         fontsize=9,
-        pad=22,
+        pad=36,
     )
 
 
