@@ -19,7 +19,7 @@ rule compare_structure:
         "../envs/metabayes.yaml"
     threads: config["structure"]["threads"]
     resources:
-        mem_mb=3000,
+        mem_mb=1000,
     params:
         settings=structure_settings,
     script:
