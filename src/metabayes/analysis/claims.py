@@ -175,8 +175,8 @@ def claims_markdown(table: pd.DataFrame, structure: pd.DataFrame) -> str:
         f"{'/'.join(map(str, seeds))} seeds per task, with 5–95 % quantiles in brackets. "
         "A claim is *reproduced* when its criterion holds on every task it concerns, *not "
         "reproduced* when it holds on none, *mixed* otherwise. The thresholds are this "
-        "project's choices, fixed before the results; the paper states its claims "
-        "qualitatively.",
+        "project's choices (the paper states its claims qualitatively), fixed in "
+        "`src/metabayes/analysis/claims.py` and the same for every run.",
         "",
         f"Code version(s): {', '.join(sorted(set(structure.code_version.astype(str))))}; "
         f"structure config hash(es): {', '.join(sorted(set(structure.config_hash.astype(str))))}.",

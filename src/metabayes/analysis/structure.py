@@ -210,7 +210,8 @@ class Comparison:
     rnn: Whitening
     projected: dict[str, np.ndarray]  # "opt", "rnn" → (K, T, n) whitened states
     simulations: dict[str, Simulation]  # DIRECTIONS → Simulation
-    rnn_truncation_d_o: float  # D_o of the RNN at its own states after the rank-n round trip
+    rnn_truncation_d_o: float  # the dissimilarity of the RNN's outputs at its own states and at
+    # their rank-n reconstruction (RNN outputs in both slots): what no ϕ into it can undo
 
 
 def compare(
