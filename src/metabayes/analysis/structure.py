@@ -80,8 +80,8 @@ class Whitening:
 class EmbeddingSettings:
     """The MLP ϕ and its training (config block ``structure``)."""
 
-    hidden_size: int  # units of each hidden layer (paper: 64 prediction, 256 bandits)
-    n_layers: int = 3  # hidden layers (paper App. C: 3)
+    hidden_size: int  # units of each hidden layer (SPEC §6: 64 prediction, 256 bandits)
+    n_layers: int = 3  # hidden layers (SPEC §6: 3)
     learning_rate: float = 1e-3  # Adam step size
     batch_size: int = 256  # states per update
     max_epochs: int = 500  # passes over the training states at most
