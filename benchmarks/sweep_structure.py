@@ -39,8 +39,7 @@ def main() -> None:
     config = load_config([args.config])
     results = Path(args.results)
     for task in args.tasks:
-        kind = "bandit" if task in BANDIT_TASKS else "prediction"
-        base = pipeline.structure_settings(config, kind)
+        base = pipeline.structure_settings(config, task)
         grid = itertools.product(
             args.hidden or [base["hidden_size"]],
             args.patience or [base["patience"]],

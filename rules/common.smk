@@ -52,6 +52,5 @@ def structure_inputs(wildcards):
 
 
 def structure_settings(wildcards):
-    """Params function: the structural-comparison settings of the job's task kind."""
-    kind = "bandit" if wildcards.task in BANDIT else "prediction"
-    return pipeline.structure_settings(config, kind)
+    """Params function: the structural-comparison settings of the job's task."""
+    return pipeline.structure_settings(config, wildcards.task)

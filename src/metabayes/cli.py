@@ -73,10 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "behaviour":
         pipeline.measure_behaviour(args.task, args.trace, args.out)
     elif args.command == "structure":
-        kind = "bandit" if args.task in BANDIT_TASKS else "prediction"
         pipeline.compare_structure(
             args.task,
-            pipeline.structure_settings(config, kind),
+            pipeline.structure_settings(config, args.task),
             args.trace,
             args.checkpoints,
             args.tables,

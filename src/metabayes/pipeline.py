@@ -36,11 +36,12 @@ from metabayes.plotting import figures
 from metabayes.provenance import code_version, settings_hash
 from metabayes.simulate import (
     bandit_trace,
+    checkpoint_networks,
     evaluation_episodes,
     evaluation_uniforms,
     prediction_trace,
 )
-from metabayes.tasks import PREDICTION_TASKS
+from metabayes.tasks import PREDICTION_TASKS, task_kind
 from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
 from metabayes.traces import Trace, read_trace, write_trace
 from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
@@ -73,10 +74,10 @@ def bandit_settings(config: dict) -> dict:
     return {**block, "episode_length": config["episode_length"]}
 
 
-def structure_settings(config: dict, kind: str) -> dict:
-    """The structural-comparison settings for ``kind`` (prediction or bandit) tasks."""
+def structure_settings(config: dict, task: str) -> dict:
+    """The structural-comparison settings of a task (ϕ's width depends on its kind)."""
     block = {k: v for k, v in config["structure"].items() if k != "threads"}
-    return {**block, "hidden_size": block["hidden_size"][kind]}
+    return {**block, "hidden_size": block["hidden_size"][task_kind(task)]}
 
 
 def evaluation_settings(config: dict) -> dict:
@@ -271,9 +272,11 @@ def compare_structure(
         machines = {label: prediction_machines(trace, label, nets[label], spec) for label in LABELS}
         dissimilarity = kl_dissimilarity(spec.model.family)
     comparisons = compare_run(trace.seed, machines, dissimilarity, split, embedding)
-    config_hash = settings_hash({"structure": settings, "trace": trace.attrs["config_hash"]})
-    table = structure_table(trace, comparisons, split)
-    table["config_hash"], table["code_version"] = config_hash, code_version()
+    provenance = {
+        "config_hash": settings_hash({"structure": settings, "trace": trace.attrs["config_hash"]}),
+        "code_version": code_version(),
+    }
+    table = structure_table(trace, comparisons, split, provenance)
     write_csv(table, csv_path)
     write_comparisons(
         comparisons_path,
@@ -284,11 +287,10 @@ def compare_structure(
         {
             "task": task,
             "seed": trace.seed,
-            "kind": "bandit" if task in BANDIT_TASKS else "prediction",
+            "kind": task_kind(task),
             "n_components": int(table.n_components.iloc[0]),
-            "code_version": code_version(),
-            "config_hash": config_hash,
             "settings": settings,
+            **provenance,
         },
     )
     for row in table.itertuples():
@@ -307,18 +309,14 @@ def compare_structure(
 
 
 def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
-    """The networks at the init and final checkpoints."""
+    """The networks at the compared checkpoints (:data:`LABELS`), by label."""
     hidden = checkpoints.settings["hidden_size"]
     if task in BANDIT_TASKS:
         build = partial(build_bandit_agent, BANDIT_TASKS[task], hidden)
     else:
         build = partial(build_predictor, PREDICTION_TASKS[task], hidden)
-    nets = {}
-    updates = (checkpoints.updates[0], checkpoints.updates[-1])
-    for label, update in zip(LABELS, updates, strict=True):
-        nets[label] = build()
-        nets[label].load_state_dict(checkpoints.states[update])
-    return nets
+    networks = checkpoint_networks(checkpoints, build)
+    return {label: net for label, _, net in networks if label in LABELS}
 
 
 def tabulate_fig7(

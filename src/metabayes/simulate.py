@@ -42,7 +42,9 @@ def prediction_trace(
     opt = AgentTrace(outputs, states, family.param_names, model.stats_names)
     state_names = _lstm_state_names(hidden_size)
     rnn = {}
-    for label, update, net in _networks(checkpoints, partial(build_predictor, task, hidden_size)):
+    for label, update, net in checkpoint_networks(
+        checkpoints, partial(build_predictor, task, hidden_size)
+    ):
         outputs, states = rollout(RNNAgent(net, family), episodes.inputs)
         rnn[label] = AgentTrace(outputs, states, family.param_names, state_names, update)
     return Trace(
@@ -91,7 +93,7 @@ def bandit_trace(
     state_names = _lstm_state_names(hidden_size)
     rnn = {}
     build = partial(build_bandit_agent, task, hidden_size)
-    for label, update, net in _networks(checkpoints, build):
+    for label, update, net in checkpoint_networks(checkpoints, build):
         game = play(RNNAgent(net, Categorical(N_ARMS)), task, episodes, uniforms)
         trace = _game_trace(game, names["output_names"], state_names, update)
         if label not in STATE_LABELS:
@@ -112,7 +114,7 @@ def bandit_trace(
     )
 
 
-def _networks(
+def checkpoint_networks(
     checkpoints: Checkpoints, build: Callable[[], MetaLearner]
 ) -> Iterator[tuple[str, int, MetaLearner]]:
     """(label, update, network with that checkpoint's parameters), in training order."""

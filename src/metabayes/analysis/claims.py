@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metabayes.tasks import task_kind
+
 BEHAVIOUR_SMALL = {"prediction": 0.05, "bandit": 0.1}
 """An eq. 2 (nats per 20-step episode) or eq. 3 (reward per episode) value this small counts
 as indistinguishable from Opt; the same bound applies to D_o, which uses the same forms."""
@@ -29,8 +31,15 @@ CLEARLY = 2.0
 """One median is 'clearly higher' than another when it is at least this many times larger."""
 
 
-def task_kind(task: str) -> str:
-    return "bandit" if "bandit" in task else "prediction"
+class _Values:
+    """Per-task lookup of a fig7 row: ``v(column, checkpoint)`` → Series."""
+
+    def __init__(self, table: pd.DataFrame, task: str):
+        self.rows = table[table.task == task].set_index(["column", "checkpoint"])
+        self.kind = task_kind(task)
+
+    def __call__(self, column: str, checkpoint: str) -> pd.Series:
+        return self.rows.loc[(column, checkpoint)]
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ class Claim:
     title: str
     source: str
     criterion: str
-    test: Callable[[Callable[[str, str], pd.Series]], tuple[bool, str]]
+    test: Callable[[_Values], tuple[bool, str]]  # per task: (holds, the numbers)
     kinds: tuple[str, ...] = ("prediction", "bandit")
 
 
@@ -128,17 +137,6 @@ CLAIMS = (
         kinds=("bandit",),
     ),
 )
-
-
-class _Values:
-    """Per-task lookup of a fig7 row: ``v(column, checkpoint)`` → Series."""
-
-    def __init__(self, table: pd.DataFrame, task: str):
-        self.rows = table[table.task == task].set_index(["column", "checkpoint"])
-        self.kind = task_kind(task)
-
-    def __call__(self, column: str, checkpoint: str) -> pd.Series:
-        return self.rows.loc[(column, checkpoint)]
 
 
 def evaluate(table: pd.DataFrame) -> list[tuple[Claim, str, list[tuple[str, bool, str]]]]:

@@ -235,15 +235,12 @@ def compare(
         n_components: n; the Opt state dimension if None.
     """
     n = n_components or opt.states.shape[-1]
-    train = split.train
-    whitenings = {
-        name: Whitening.fit(m.states[train].reshape(-1, m.states.shape[-1]), n)
-        for name, m in (("opt", opt), ("rnn", rnn))
-    }
-    projected = {
-        name: whitenings[name].transform(m.states) for name, m in (("opt", opt), ("rnn", rnn))
-    }
     machines = {"opt": opt, "rnn": rnn}
+    whitenings = {
+        name: Whitening.fit(m.states[split.train].reshape(-1, m.states.shape[-1]), n)
+        for name, m in machines.items()
+    }
+    projected = {name: whitenings[name].transform(m.states) for name, m in machines.items()}
     simulations = {}
     for key, direction in enumerate(DIRECTIONS):
         source, target = direction.split("_to_")

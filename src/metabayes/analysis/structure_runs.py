@@ -109,14 +109,15 @@ def structure_table(
     trace: Trace,
     comparisons: dict[str, Comparison],
     split: Split,
+    provenance: dict[str, str],
 ) -> pd.DataFrame:
     """One row per (checkpoint, direction): D_s, D_o and what they were measured with.
 
     Columns: task, seed, checkpoint, update, direction, d_s, d_o, epochs (of ϕ's training),
     n_components, rnn_explained (fraction of the RNN state variance along the n principal
     components), rnn_truncation_d_o (D_o of the RNN's own states after the rank-n round
-    trip, a floor for Opt → RNN), n_train, n_validation, n_test (episodes), config_hash,
-    code_version.
+    trip, a floor for Opt → RNN), n_train, n_validation, n_test (episodes), then the
+    ``provenance`` columns (config_hash, code_version).
     """
     rows = []
     for label, comparison in comparisons.items():
@@ -137,8 +138,7 @@ def structure_table(
                     "n_train": len(split.train),
                     "n_validation": len(split.validation),
                     "n_test": len(split.test),
-                    "config_hash": trace.attrs.get("config_hash", ""),
-                    "code_version": trace.attrs.get("code_version", ""),
+                    **provenance,
                 }
             )
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from metabayes.analysis.summary import CHECKPOINTS, COLUMNS  # noqa: E402
 from metabayes.comparison_files import ComparisonFile  # noqa: E402
 from metabayes.io import atomic_path  # noqa: E402
+from metabayes.tasks import task_kind  # noqa: E402
 
 CHECKPOINT_COLOURS = {"init": "#b0b0b0", "final": "#1f6fb4"}
 N_EPISODE_LINES = 3
@@ -115,7 +116,7 @@ def _log_floor(part: pd.DataFrame) -> float:
 
 
 def _first_bandit_row(tasks: Sequence[str]) -> int:
-    bandits = [i for i, task in enumerate(tasks) if "bandit" in task]
+    bandits = [i for i, task in enumerate(tasks) if task_kind(task) == "bandit"]
     return bandits[0] if bandits else len(tasks)
 
 

@@ -33,6 +33,14 @@ PREDICTION_TASKS: dict[str, PredictionTask] = {
 
 TASKS: dict[str, PredictionTask | BanditTask] = {**PREDICTION_TASKS, **BANDIT_TASKS}
 
+
+def task_kind(name: str) -> str:
+    """ "bandit" or "prediction": which half of the paper a registered task belongs to."""
+    if name not in TASKS:
+        raise KeyError(f"unknown task {name!r}")
+    return "bandit" if name in BANDIT_TASKS else "prediction"
+
+
 __all__ = [
     "BANDIT_TASKS",
     "BanditTask",
@@ -40,4 +48,5 @@ __all__ = [
     "PREDICTION_TASKS",
     "PredictionTask",
     "TASKS",
+    "task_kind",
 ]
