@@ -3,8 +3,8 @@
 #   snakemake --cores all                                 paper scale (config.yaml)
 #   snakemake --cores all --configfile presets/quick.yaml quick preset, a first look in minutes
 #   snakemake --cores all behaviour                       one stage (gittins, train, traces,
-#                                                         behaviour, structure)
-#   snakemake --cores all results/fig4.pdf                one figure (or fig3, fig4 targets)
+#                                                         behaviour, structure, convergence)
+#   snakemake --cores all results/fig4.pdf                one figure (or fig1 … fig4 targets)
 
 import os
 import sys
@@ -30,9 +30,10 @@ include: "rules/prediction.smk"
 include: "rules/bandit.smk"
 include: "rules/behaviour.smk"
 include: "rules/structure.smk"
+include: "rules/convergence.smk"
 
 
-# Everything the configuration asks for (Figure 3 when both of its tasks are configured).
+# Everything the configuration asks for (Figures 1–3 when their tasks are configured).
 rule all:
     default_target: True
     input:
@@ -40,4 +41,7 @@ rule all:
         rules.tabulate_fig7.output,
         rules.plot_fig4.output,
         rules.write_claims.output,
+        rules.convergence.input,
+        rules.plot_fig1.output if set(FIG1_TASKS) <= set(TASKS) else [],
+        rules.plot_fig2.output if set(FIG2_TASKS) <= set(TASKS) else [],
         rules.plot_fig3.output if set(FIG3_TASKS) <= set(TASKS) else [],

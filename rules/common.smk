@@ -11,6 +11,7 @@ SEEDS = config["seeds"]
 PREDICTION_SETTINGS = pipeline.prediction_settings(config)
 BANDIT_SETTINGS = pipeline.bandit_settings(config)
 EVALUATION_SETTINGS = pipeline.evaluation_settings(config)
+CONVERGENCE_SETTINGS = pipeline.convergence_settings(config)
 
 
 wildcard_constraints:
@@ -38,6 +39,12 @@ def seeds_of_task(pattern):
 
 FIG3_TASKS = ["categorical_dir_1_1_1", "bernoulli_bandit_beta_1_1"]
 """The tasks of Figure 3 (paper: one prediction, one bandit task), drawn for the first seed."""
+
+FIG1_TASKS = FIG3_TASKS
+"""Figure 1 shows the episodes that Figure 3 draws as lines (paper, Fig. 3 caption)."""
+
+FIG2_TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
+"""The tasks of Figure 2 (paper Fig. 2a, 2b)."""
 
 
 def structure_inputs(wildcards):

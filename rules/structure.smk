@@ -95,6 +95,7 @@ rule write_claims:
     input:
         table=rules.tabulate_fig7.output.table,
         structure=expand(rules.collect_structure.output.table, task=TASKS),
+        convergence=expand("results/convergence/{task}.csv", task=TASKS),
     output:
         claims="results/claims.md",
     log:

@@ -57,6 +57,14 @@ def test_shipped_config_and_presets_are_valid(config):
         (lambda c: c["bandit"].pop("value_cost"), "config key 'bandit.value_cost' is missing"),
         (lambda c: c.update(seeds=[0, 0]), "config key 'seeds'"),
         (lambda c: c["evaluation"].pop("seed"), "config key 'evaluation.seed' is missing"),
+        (
+            lambda c: c["convergence"].update(n_episodes=0),
+            "config key 'convergence.n_episodes': 0 is less than the minimum of 1",
+        ),
+        (
+            lambda c: c["convergence"].update(stress=1),
+            "config key 'convergence.stress' is not known",
+        ),
     ],
 )
 def test_bad_keys_and_values_are_rejected_by_name(config, edit, message):

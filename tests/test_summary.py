@@ -114,29 +114,59 @@ def _fig7(overrides=None):
     return table
 
 
-def _verdicts(table):
-    return {claim.title: verdict for claim, verdict, _ in claims.evaluate(table)}
+def _distances(final_over_init=None):
+    """Per-run distances to Opt: init 1 + seed, final a tenth of it unless overridden."""
+    rows = []
+    for task in TASKS:
+        for seed in range(3):
+            ratio = (final_over_init or {}).get((task, seed), 0.1)
+            for checkpoint, scale in (("init", 1.0), ("update_5", 0.5), ("final", ratio)):
+                distance = (1 + seed) * scale
+                rows.append(
+                    dict(task=task, seed=seed, checkpoint=checkpoint, distance_to_opt=distance)
+                )
+    return pd.DataFrame(rows)
+
+
+def _verdicts(table, distances=None):
+    distances = _distances() if distances is None else distances
+    return {claim.title: verdict for claim, verdict, _ in claims.evaluate(table, distances)}
+
+
+CONVERGE = claims.CLAIMS[-1].title
 
 
 def test_claims_verdicts_follow_the_stated_criteria():
     # The bandit reservoir claim (init D_s low) does not hold in the synthetic table.
     verdicts = _verdicts(_fig7())
-    assert list(verdicts.values()) == ["reproduced"] * 5 + ["not reproduced"]
+    assert list(verdicts.values()) == ["reproduced"] * 5 + ["not reproduced", "reproduced"]
     mixed = _verdicts(_fig7({("bernoulli_beta_1_1", "behaviour", "final"): 0.5}))
     assert mixed[claims.CLAIMS[0].title] == "mixed"
     reverse = {(task, "opt_to_rnn_d_o", "final"): 0.01 for task in TASKS}
     assert _verdicts(_fig7(reverse))[claims.CLAIMS[3].title] == "not reproduced"
 
 
+def test_the_convergence_claim_needs_every_run_five_times_closer():
+    one_run = _distances({("bernoulli_beta_1_1", 2): claims.CONVERGED * 1.01})
+    assert _verdicts(_fig7(), one_run)[CONVERGE] == "mixed"
+    at_bound = _distances({(task, 0): claims.CONVERGED for task in TASKS})
+    assert _verdicts(_fig7(), at_bound)[CONVERGE] == "reproduced"
+    none = _distances({(task, 1): 0.9 for task in TASKS})
+    claim, verdict, rows = claims.evaluate(_fig7(), none)[-1]
+    assert verdict == "not reproduced"
+    assert "largest final/init 0.9 (3 runs)" in rows[0][2]
+
+
 def test_the_reservoir_claim_concerns_bandits_only():
-    claim, verdict, rows = claims.evaluate(_fig7())[-1]
+    claim, verdict, rows = claims.evaluate(_fig7(), _distances())[5]
+    assert claim.kinds == ("bandit",)
     assert [task for task, _, _ in rows] == ["bernoulli_bandit_beta_1_1"]
     assert claims.verdict([]) == "not tested"
 
 
 def test_claims_markdown_lists_every_claim_with_numbers():
     behaviour, structure = _tables()
-    text = claims.claims_markdown(_fig7(), structure)
+    text = claims.claims_markdown(_fig7(), structure, _distances())
     assert text.count("\n## ") == len(claims.CLAIMS) + 2
     assert "**reproduced**" in text and "| `bernoulli_beta_1_1` |" in text
     assert "0.9" in text  # explained variance section

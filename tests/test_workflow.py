@@ -21,6 +21,12 @@ SNAKEMAKE = os.path.join(os.path.dirname(sys.executable), "snakemake")
 
 
 CLI = [sys.executable, "-m", "metabayes"]
+TINY_TASKS = [
+    "categorical_dir_1_1_1",
+    "gaussian_normal_gamma_1",
+    "bernoulli_beta_1_1",
+    "bernoulli_bandit_beta_1_1",
+]
 TINY_CONFIG = [
     "--config",
     os.path.join(REPO, "config.yaml"),
@@ -55,7 +61,16 @@ def test_paper_scale_plan(tmp_path):
     assert jobs["collect_behaviour"] == 14
     assert jobs["compare_structure"] == 140
     assert jobs["collect_structure"] == 14
-    for rule in ("tabulate_fig7", "plot_fig3", "plot_fig4", "write_claims"):
+    assert jobs["converge"] == 14 and jobs["plot_convergence"] == 14
+    for rule in (
+        "tabulate_fig7",
+        "plot_fig3",
+        "plot_fig4",
+        "write_claims",
+        "plot_fig2",
+        "generalisation_examples",
+        "plot_fig1",
+    ):
         assert jobs[rule] == 1
     # Every bandit training, trace and structure job reads its task's table file.
     for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 40)):
@@ -114,10 +129,26 @@ def test_tiny_end_to_end_run(tmp_path):
         assert len(structure) == 4 and structure.d_s.notna().all() and structure.d_o.notna().all()
         assert (structure.n_components == (3 if "bandit" not in task else 4)).all()
     fig7 = pd.read_csv(results / "fig7.csv")
-    assert len(fig7) == 3 * 5 * 2 and (fig7.n_seeds == 1).all()
+    assert len(fig7) == 4 * 5 * 2 and (fig7.n_seeds == 1).all()
     assert r"\toprule" in (results / "fig7.tex").read_text()
-    assert (results / "claims.md").read_text().count("\n## ") == 8
-    for figure in ("fig3.pdf", "fig4.pdf"):
+    claims = (results / "claims.md").read_text()
+    assert claims.count("\n## ") == 9 and "## 7. All runs converge" in claims
+    # Convergence: per task the distances to Opt, the file and the supplementary figure.
+    for task in TINY_TASKS:
+        runs = pd.read_csv(results / "convergence" / f"{task}.csv")
+        assert len(runs) == (3 if task == "bernoulli_bandit_beta_1_1" else 4)
+        assert (runs.distance_to_opt >= 0).all() and runs.code_version.notna().all()
+        assert (results / "convergence" / f"{task}.pdf").stat().st_size > 10_000
+    examples = pd.read_csv(results / "fig1.csv")
+    assert set(examples.task) == {"categorical_dir_1_1_1", "bernoulli_bandit_beta_1_1"}
+    assert examples.t.max() == 30 and (examples.trained_steps == 20).all()
+    # The first 20 steps of Figure 1's episodes are the traced evaluation episodes.
+    trace = read_trace(results / "traces" / "categorical_dir_1_1_1" / "seed0.h5")
+    rnn = examples[(examples.task == "categorical_dir_1_1_1") & (examples.agent == "rnn")]
+    for episode, rows in rnn.groupby("episode"):
+        shown = rows[["p0", "p1", "p2"]].to_numpy()[:20]
+        np.testing.assert_allclose(shown, trace.rnn["final"].outputs[episode], atol=1e-6)
+    for figure in ("fig1.pdf", "fig2.pdf", "fig3.pdf", "fig4.pdf"):
         assert (results / figure).stat().st_size > 10_000
     # A second run plans nothing.
     rerun = snakemake("-n", "--cores", "2", "--configfile", tiny, workdir=tmp_path)
@@ -175,6 +206,41 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
     )
     structure = pd.read_csv(tmp_path / "s.csv")
     assert list(structure.direction) == ["rnn_to_opt", "opt_to_rnn"] * 2
+    subprocess.run(
+        [
+            *cli,
+            "convergence",
+            "categorical_dir_1_1_1",
+            *config,
+            "--traces",
+            str(tmp_path / "t.h5"),
+            "--out",
+            str(tmp_path / "c.h5"),
+            "--table",
+            str(tmp_path / "c.csv"),
+        ],
+        check=True,
+    )
+    assert list(pd.read_csv(tmp_path / "c.csv").checkpoint) == [
+        "init",
+        "update_1",
+        "update_4",
+        "final",
+    ]
+    subprocess.run(
+        [
+            *cli,
+            "examples",
+            "categorical_dir_1_1_1",
+            *config,
+            "--checkpoints",
+            str(tmp_path / "m" / "checkpoints.pt"),
+            "--out",
+            str(tmp_path / "e.csv"),
+        ],
+        check=True,
+    )
+    assert len(pd.read_csv(tmp_path / "e.csv")) == 2 * 3 * 30
     bad = subprocess.run(
         [*cli, "check-config", os.path.join(REPO, "config.yaml"), str(tmp_path / "b.csv")],
         capture_output=True,
@@ -190,7 +256,7 @@ def test_stage_targets_plan_only_their_stage(tmp_path, target):
         snakemake(target, "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path).stdout
     )
     assert jobs["gittins_table"] == 1
-    assert jobs.get("train_predictor", 0) == (0 if target == "gittins" else 2)
+    assert jobs.get("train_predictor", 0) == (0 if target == "gittins" else 3)
     assert jobs.get("train_bandit_agent", 0) == (0 if target == "gittins" else 1)
     assert ("dump_bandit_traces" in jobs) == (target in ("traces", "behaviour"))
     assert ("collect_behaviour" in jobs) == (target == "behaviour")
@@ -202,12 +268,22 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
         "results/fig4.pdf", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path
     )
     jobs = planned_jobs(plan.stdout)
-    assert jobs["compare_structure"] == 3 and jobs["plot_fig4"] == 1
-    assert "plot_fig3" not in jobs and "write_claims" not in jobs
+    assert jobs["compare_structure"] == 4 and jobs["plot_fig4"] == 1
+    assert "plot_fig3" not in jobs and "write_claims" not in jobs and "converge" not in jobs
     plan = snakemake("fig3", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
     jobs = planned_jobs(plan.stdout)
     assert jobs["compare_structure"] == 2 and "train_predictor" in jobs
     assert "tabulate_fig7" not in jobs and "measure_behaviour" not in jobs
+    plan = snakemake(
+        "results/fig2.pdf", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path
+    )
+    jobs = planned_jobs(plan.stdout)
+    assert jobs["converge"] == 2 and jobs["plot_fig2"] == 1 and jobs["dump_bandit_traces"] == 1
+    assert "compare_structure" not in jobs and "plot_convergence" not in jobs
+    plan = snakemake("fig1", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
+    jobs = planned_jobs(plan.stdout)
+    assert jobs["generalisation_examples"] == 1 and jobs["train_predictor"] == 1
+    assert "dump_prediction_traces" not in jobs and "converge" not in jobs
 
 
 def test_cli_runs_the_bandit_steps(tmp_path):

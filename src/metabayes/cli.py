@@ -13,9 +13,13 @@ Examples::
         --tables tables.h5 --out results/models/bernoulli_bandit_beta_1_1/seed0
     python -m metabayes structure bernoulli_beta_1_1 --config config.yaml --trace trace.h5 \
         --checkpoints checkpoints.pt --out structure.csv --comparisons structure.h5
+    python -m metabayes convergence bernoulli_beta_1_1 --config config.yaml \
+        --traces seed0.h5 seed1.h5 --out convergence.h5 --table convergence.csv
+    python -m metabayes examples categorical_dir_1_1_1 bernoulli_bandit_beta_1_1 \
+        --config config.yaml --checkpoints c.pt b.pt --tables tables.h5 --out fig1.csv
 
-Bandit tasks take ``--tables`` (the Gittins-table file) for train, trace and structure;
-without it the tables are computed in-process.
+Bandit tasks take ``--tables`` (the Gittins-table file) for train, trace, structure and
+examples; without it the tables are computed in-process.
 """
 
 from __future__ import annotations
@@ -83,6 +87,18 @@ def main(argv: list[str] | None = None) -> int:
             args.comparisons,
             config["structure"]["threads"],
         )
+    elif args.command == "convergence":
+        settings = pipeline.convergence_settings(config)
+        pipeline.converge(args.task, settings, args.traces, args.out, args.table)
+    elif args.command == "examples":
+        pipeline.generalisation_examples(
+            args.tasks,
+            args.checkpoints,
+            args.tables or [],
+            pipeline.evaluation_settings(config),
+            config["structure"]["split"],
+            args.out,
+        )
     return 0
 
 
@@ -116,4 +132,18 @@ def _parser() -> argparse.ArgumentParser:
     structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
     structure.add_argument("--out", required=True, help="table (CSV)")
     structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
+    convergence = sub.add_parser(
+        "convergence", help="distances to Opt, MDS and training curves of a task's runs"
+    )
+    convergence.add_argument("task")
+    convergence.add_argument("--config", action="append", required=True, help="repeatable")
+    convergence.add_argument("--traces", nargs="+", required=True, help="one per seed")
+    convergence.add_argument("--out", required=True, help="convergence file (HDF5)")
+    convergence.add_argument("--table", required=True, help="distances to Opt (CSV)")
+    examples = sub.add_parser("examples", help="Figure 1's episodes run past the horizon")
+    examples.add_argument("tasks", nargs="+")
+    examples.add_argument("--config", action="append", required=True, help="repeatable")
+    examples.add_argument("--checkpoints", nargs="+", required=True, help="one per task")
+    examples.add_argument("--tables", nargs="*", help="Gittins-table files, one per bandit task")
+    examples.add_argument("--out", required=True, help="table (CSV)")
     return parser

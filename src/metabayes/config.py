@@ -52,6 +52,7 @@ SCHEMA: dict = {
         "prediction",
         "bandit",
         "structure",
+        "convergence",
     ],
     "properties": {
         "tasks": {
@@ -121,6 +122,18 @@ SCHEMA: dict = {
                 "max_epochs": {"description": "Epochs at most.", **_POSITIVE_INT},
                 "patience": {"description": "Epochs without improvement.", **_POSITIVE_INT},
                 "threads": {"description": "Torch threads per job.", **_POSITIVE_INT},
+            },
+        },
+        "convergence": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["n_episodes", "max_iter"],
+            "properties": {
+                "n_episodes": {
+                    "description": "Evaluation episodes the pairwise distances average over.",
+                    **_POSITIVE_INT,
+                },
+                "max_iter": {"description": "SMACOF iterations of the MDS.", **_POSITIVE_INT},
             },
         },
     },

@@ -17,6 +17,15 @@ import torch
 
 from metabayes.analysis.behaviour import bandit_behaviour_table, behaviour_table
 from metabayes.analysis.claims import claims_markdown
+from metabayes.analysis.convergence import analyse, convergence_table
+from metabayes.analysis.generalisation import (
+    N_EXAMPLES,
+    bandit_examples,
+    example_length,
+    extend_bandit,
+    extend_prediction,
+    prediction_examples,
+)
 from metabayes.analysis.structure import EmbeddingSettings, split_episodes
 from metabayes.analysis.structure_runs import (
     LABELS,
@@ -30,9 +39,12 @@ from metabayes.analysis.structure_runs import (
 from metabayes.analysis.summary import fig7_latex, fig7_table, per_seed_values
 from metabayes.bandit_agents import GittinsAgent
 from metabayes.comparison_files import read_comparisons, write_comparisons
+from metabayes.convergence_files import read_convergence, write_convergence
 from metabayes.index_tables import make_index_tables, read_index_tables
 from metabayes.io import atomic_path, write_csv
+from metabayes.plotting import convergence as convergence_figures
 from metabayes.plotting import figures
+from metabayes.plotting import generalisation as generalisation_figures
 from metabayes.provenance import code_version, settings_hash
 from metabayes.simulate import (
     bandit_trace,
@@ -78,6 +90,11 @@ def structure_settings(config: dict, task: str) -> dict:
     """The structural-comparison settings of a task (ϕ's width depends on its kind)."""
     block = {k: v for k, v in config["structure"].items() if k != "threads"}
     return {**block, "hidden_size": block["hidden_size"][task_kind(task)]}
+
+
+def convergence_settings(config: dict) -> dict:
+    """The convergence-analysis settings of a validated config, as passed to :func:`converge`."""
+    return dict(config["convergence"])
 
 
 def evaluation_settings(config: dict) -> dict:
@@ -319,6 +336,93 @@ def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
     return {label: net for label, _, net in networks if label in LABELS}
 
 
+def converge(
+    task: str,
+    settings: dict,
+    trace_paths: Sequence[PathLike],
+    h5_path: PathLike,
+    csv_path: PathLike,
+) -> None:
+    """Within-episode dissimilarities, pairwise distances, MDS and training curves of all runs
+    of a task (paper §4.2, Fig. 2); the per-run distances to Opt as a table."""
+    traces = [read_trace(path, states=False) for path in trace_paths]
+    family = PREDICTION_TASKS[task].model.family if task in PREDICTION_TASKS else None
+    result = analyse(traces, family, settings["n_episodes"], settings["max_iter"])
+    provenance = {
+        "config_hash": settings_hash(
+            {"convergence": settings, "traces": [t.attrs["config_hash"] for t in traces]}
+        ),
+        "code_version": code_version(),
+    }
+    table = convergence_table(result, provenance)
+    write_csv(table, csv_path)
+    write_convergence(h5_path, result, {**provenance, "settings": settings})
+    for label in ("init", "final"):
+        distances = table.loc[table.checkpoint == label, "distance_to_opt"]
+        log.info(
+            "%s: distance to Opt at %s, median over %d runs %.4g (range %.4g–%.4g)",
+            task,
+            label,
+            len(distances),
+            distances.median(),
+            distances.min(),
+            distances.max(),
+        )
+    log.info("%s: MDS stress %.3f over %d points", task, result.embedding.stress, len(table) + 1)
+
+
+def plot_convergence(convergence_paths: Sequence[PathLike], figure_path: PathLike) -> None:
+    """Figure 2 (two tasks) or a task's supplementary convergence figure (one)."""
+    files = [read_convergence(path) for path in convergence_paths]
+    figures.save(convergence_figures.plot_convergence(files), figure_path)
+
+
+def generalisation_examples(
+    tasks: Sequence[str],
+    checkpoint_paths: Sequence[PathLike],
+    tables_paths: Sequence[PathLike],
+    evaluation: dict,
+    split: Sequence[float],
+    csv_path: PathLike,
+) -> None:
+    """The final meta-learner of each task and Opt on three episodes run to 1.5 T steps
+    (paper Fig. 1): the first held-out episodes of the structural split, continued from their
+    θ. ``tables_paths`` are the Gittins-table files of the bandit tasks among ``tasks``, in
+    their order (none: computed in-process)."""
+    torch.set_num_threads(1)
+    bandits = [task for task in tasks if task in BANDIT_TASKS]
+    if tables_paths and len(tables_paths) != len(bandits):
+        raise ValueError(f"expected one Gittins-table file per bandit task of {bandits}")
+    tables_of = dict(zip(bandits, tables_paths, strict=True)) if tables_paths else {}
+    K, T, seed = evaluation["n_episodes"], evaluation["episode_length"], evaluation["seed"]
+    chosen = split_episodes(K, tuple(split), seed).test[:N_EXAMPLES]
+    steps = example_length(T)
+    tables = []
+    for task, path in zip(tasks, checkpoint_paths, strict=True):
+        checkpoints = Checkpoints.load(path)
+        final = _label_networks(task, checkpoints)["final"]
+        spec = PREDICTION_TASKS.get(task) or BANDIT_TASKS[task]
+        episodes = evaluation_episodes(spec, K, T, seed)
+        if task in BANDIT_TASKS:
+            extended, uniforms = extend_bandit(
+                spec, episodes, evaluation_uniforms(K, T, seed), chosen, steps, seed
+            )
+            gittins = _gittins(spec, tables_of.get(task))
+            table = bandit_examples(spec, final, gittins, extended, uniforms, chosen)
+        else:
+            extended = extend_prediction(spec, episodes, chosen, steps, seed)
+            table = prediction_examples(spec, final, extended, chosen)
+        table.insert(2, "seed", checkpoints.seed)
+        table["trained_steps"] = checkpoints.settings["episode_length"]
+        tables.append(table)
+        log.info("%s seed %d: episodes %s run for %d steps", task, checkpoints.seed, chosen, steps)
+    write_csv(pd.concat(tables, ignore_index=True), csv_path)
+
+
+def plot_fig1(csv_path: PathLike, figure_path: PathLike) -> None:
+    figures.save(generalisation_figures.plot_fig1(pd.read_csv(csv_path)), figure_path)
+
+
 def tabulate_fig7(
     behaviour_paths: Sequence[PathLike],
     structure_paths: Sequence[PathLike],
@@ -344,10 +448,15 @@ def plot_fig3(comparison_paths: Sequence[PathLike], figure_path: PathLike) -> No
 
 
 def write_claims(
-    table_path: PathLike, structure_paths: Sequence[PathLike], claims_path: PathLike
+    table_path: PathLike,
+    structure_paths: Sequence[PathLike],
+    convergence_paths: Sequence[PathLike],
+    claims_path: PathLike,
 ) -> None:
-    """The claims table (markdown) from fig7 and the structure tables."""
-    text = claims_markdown(pd.read_csv(table_path), _concat(structure_paths))
+    """The claims table (markdown) from fig7, the structure and the convergence tables."""
+    text = claims_markdown(
+        pd.read_csv(table_path), _concat(structure_paths), _concat(convergence_paths)
+    )
     with atomic_path(claims_path) as tmp:
         tmp.write_text(text)
     for line in text.splitlines():

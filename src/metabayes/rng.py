@@ -13,7 +13,14 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-STREAMS = {"init": 1, "data": 2, "actions": 3, "evaluation": 4, "structure": 5}
+STREAMS = {
+    "init": 1,
+    "data": 2,
+    "actions": 3,
+    "evaluation": 4,
+    "structure": 5,
+    "generalisation": 6,
+}
 
 
 def numpy_rng(seed: int, stream: str, *keys: int) -> np.random.Generator:

@@ -140,8 +140,11 @@ def write_trace(path: str | os.PathLike, trace: Trace) -> None:
             _write_agent(group, agent, np.float32)
 
 
-def read_trace(path: str | os.PathLike, labels: list[str] | None = None) -> Trace:
-    """Read a trace file; ``labels`` restricts which RNN checkpoints are loaded."""
+def read_trace(
+    path: str | os.PathLike, labels: list[str] | None = None, states: bool = True
+) -> Trace:
+    """Read a trace file; ``labels`` restricts which RNN checkpoints are loaded, and
+    ``states=False`` skips the agents' states (most of a bandit trace's size)."""
     with h5py.File(path, "r") as f:
         if f.attrs["format_version"] != FORMAT_VERSION:
             raise ValueError(f"{path}: trace format {f.attrs['format_version']} is not supported")
@@ -156,9 +159,9 @@ def read_trace(path: str | os.PathLike, labels: list[str] | None = None) -> Trac
             task=str(f.attrs["task"]),
             seed=int(f.attrs["seed"]),
             theta=episodes["theta"][()],
-            opt=_read_agent(f["opt"]),
-            rnn={label: _read_agent(f[f"rnn/{label}"]) for label in wanted},
-            baselines={name: _read_agent(f[name]) for name in BASELINES if name in f},
+            opt=_read_agent(f["opt"], states),
+            rnn={label: _read_agent(f[f"rnn/{label}"], states) for label in wanted},
+            baselines={name: _read_agent(f[name], states) for name in BASELINES if name in f},
             attrs={k: v for k, v in f.attrs.items() if k not in ("task", "seed")},
             **optional,
         )
@@ -181,17 +184,17 @@ def _write_agent(group: h5py.Group, agent: AgentTrace, state_dtype) -> None:
         _write_agent(group.create_group("opt"), agent.opt, np.float64)
 
 
-def _read_agent(group: h5py.Group) -> AgentTrace:
+def _read_agent(group: h5py.Group, states: bool = True) -> AgentTrace:
     stream = {name: group[name][()] for name in _STREAM if name in group}
     if "actions" in stream:
         stream["actions"] = stream["actions"].astype(np.int64)
     return AgentTrace(
         outputs=group["outputs"][()],
-        states=group["states"][()] if "states" in group else None,
+        states=group["states"][()] if states and "states" in group else None,
         output_names=tuple(str(n) for n in group.attrs["output_names"]),
         state_names=tuple(str(n) for n in group.attrs["state_names"]),
         update=int(group.attrs["update"]) if "update" in group.attrs else None,
-        opt=_read_agent(group["opt"]) if "opt" in group else None,
+        opt=_read_agent(group["opt"], states) if "opt" in group else None,
         **stream,
     )
 

@@ -6,5 +6,6 @@ pipeline.setup_logging(snakemake.log[0])
 pipeline.write_claims(
     table_path=snakemake.input.table,
     structure_paths=snakemake.input.structure,
+    convergence_paths=snakemake.input.convergence,
     claims_path=snakemake.output.claims,
 )

@@ -72,14 +72,18 @@ def bandit_performance(agent: AgentTrace, theta: np.ndarray, gamma: float) -> di
     Regret is the pseudo-regret to the best arm, Σ_t (max_a θ_a − θ_{a_t}), undiscounted and
     discounted by γ^{t−1}; returns are the rewards received, Σ_t γ^{t−1} r_t and Σ_t r_t.
     """
-    pulled = np.take_along_axis(theta, agent.actions, axis=1)
-    shortfall = theta.max(axis=1, keepdims=True) - pulled
+    shortfall = pseudo_regret(agent.actions, theta)
     return {
         "return": float(discounted_return(agent.rewards, gamma).mean()),
         "return_undiscounted": float(agent.rewards.sum(axis=1).mean()),
         "regret": float(shortfall.sum(axis=1).mean()),
         "regret_discounted": float(discounted_return(shortfall, gamma).mean()),
     }
+
+
+def pseudo_regret(actions: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Per-step regret to the best arm, max_a θ_a − θ_{a_t}: actions (K, T), θ (K, 2) → (K, T)."""
+    return theta.max(axis=1, keepdims=True) - np.take_along_axis(theta, actions, axis=1)
 
 
 def bandit_behaviour_table(trace: Trace, gamma: float) -> pd.DataFrame:
