@@ -187,9 +187,13 @@ def embed(distances: np.ndarray, max_iter: int) -> Embedding:
 
 def classical_mds(distances: np.ndarray, n_components: int = 2) -> np.ndarray:
     """Torgerson's classical scaling: the top eigenvectors of the double-centred squared
-    distances, scaled by the square roots of their eigenvalues (negative ones, from distances
-    that are not Euclidean, count as 0; scikit-learn's own ``init="classical_mds"`` returns
-    NaN then). Signs are fixed so that each coordinate's largest entry is positive."""
+    distances, scaled by the square roots of their eigenvalues. Signs are fixed so that each
+    coordinate's largest entry is positive.
+
+    Distances that are not Euclidean can leave a top eigenvalue negative (scikit-learn's own
+    ``init="classical_mds"`` returns NaN then); that coordinate starts as a fixed small
+    perturbation instead, since SMACOF never leaves a line it starts on.
+    """
     n = len(distances)
     centring = np.eye(n) - 1.0 / n
     gram = -0.5 * centring @ (distances**2) @ centring
@@ -197,7 +201,12 @@ def classical_mds(distances: np.ndarray, n_components: int = 2) -> np.ndarray:
     top = np.argsort(values)[::-1][:n_components]
     coordinates = vectors[:, top] * np.sqrt(np.clip(values[top], 0.0, None))
     signs = np.sign(coordinates[np.abs(coordinates).argmax(axis=0), range(n_components)])
-    return coordinates * np.where(signs == 0, 1.0, signs)
+    coordinates = coordinates * np.where(signs == 0, 1.0, signs)
+    flat = values[top] <= 1e-12 * max(values.max(), 1e-300)
+    if flat.any():
+        jitter = np.random.default_rng(0).standard_normal((n, int(flat.sum())))
+        coordinates[:, flat] = 1e-3 * distances.max() * jitter
+    return coordinates
 
 
 def canonical_pose(coordinates: np.ndarray, origin: int, start: np.ndarray) -> np.ndarray:
