@@ -35,9 +35,7 @@ def main() -> None:
     for task in args.tasks:
         paths = sorted(Path(args.results, "traces", task).glob("seed*.h5"))
         traces = [read_trace(path, states=False) for path in paths]
-        runs = [
-            dataclasses.replace(traces[i % len(traces)], seed=i) for i in range(args.runs)
-        ]
+        runs = [dataclasses.replace(traces[i % len(traces)], seed=i) for i in range(args.runs)]
         family = PREDICTION_TASKS[task].model.family if task in PREDICTION_TASKS else None
         K = len(traces[0].theta)
         reference = analyse(traces, family, K, max_iter=3000).distance_to_opt()
