@@ -1,5 +1,7 @@
 """fig7 numbers, claims verdicts, figures and the comparison file (issue: Figures 3 and 4)."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -169,6 +171,10 @@ def test_claims_markdown_lists_every_claim_with_numbers():
     text = claims.claims_markdown(_fig7(), structure, _distances())
     assert text.count("\n## ") == len(claims.CLAIMS) + 2
     assert "**reproduced**" in text and "| `bernoulli_beta_1_1` |" in text
+    # Every row of the summary table has the table's 6 columns (no stray "|" in a cell).
+    summary = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(summary) == len(claims.CLAIMS)
+    assert all(line.count("|") == 7 for line in summary)
     assert "0.9" in text  # explained variance section
 
 

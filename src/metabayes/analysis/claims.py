@@ -161,9 +161,9 @@ CLAIMS = (
     Claim(
         "All runs converge towards the Bayes-optimal agent",
         "§4.2, Fig. 2, App. D.5",
-        f"every run's distance to Opt (Jensen–Shannon divergence for prediction, |difference of "
-        f"cumulative regret| for bandits, as in the MDS; min–max over runs in brackets) at the "
-        f"final checkpoint ≤ {CONVERGED:g} × its distance at init",
+        f"every run's distance to Opt (Jensen–Shannon divergence for prediction, absolute "
+        f"difference of cumulative regret for bandits, as in the MDS; min–max over runs in "
+        f"brackets) at the final checkpoint ≤ {CONVERGED:g} × its distance at init",
         _runs_converge,
     ),
 )
