@@ -263,6 +263,11 @@ class Convergence:
     def seeds(self) -> list[int]:
         return list(dict.fromkeys(int(s) for s in self.points.seeds[:-1]))
 
+    @property
+    def updates(self) -> np.ndarray:
+        """The checkpoints' parameter updates (the same for every run), shape (C,)."""
+        return self.points.updates[self.points.seeds == self.seeds[0]]
+
     def distance_to_opt(self) -> np.ndarray:
         """Distance of every point to Opt, shape (P,)."""
         return self.distances[self.points.opt]
@@ -290,31 +295,22 @@ def analyse(
     kind = task_kind(task)
     points = run_points(traces)
     episodes = slice(0, min(n_episodes, len(traces[0].theta)))
+    # The agents in the order of the points: every run's checkpoints, then Opt.
+    agents = [trace.rnn[label] for trace in traces for label in trace.labels] + [traces[0].opt]
     if kind == "prediction":
-        agents = [trace.rnn[label] for trace in traces for label in trace.labels]
-        outputs = np.stack([a.outputs[episodes] for a in [*agents, traces[0].opt]])
+        outputs = np.stack([agent.outputs[episodes] for agent in agents])
         distances = js_distances(family, outputs.reshape(len(outputs), -1, outputs.shape[-1]))
         within = np.stack([prediction_within(trace, family) for trace in traces])
-        observations = traces[0].observations
-
-        def performance(agent):
-            return log_loss(agent, observations, family)
-
-    else:
-        theta = traces[0].theta[episodes]
-        agents = [trace.rnn[label] for trace in traces for label in trace.labels]
-        regrets = np.stack(
-            [
-                pseudo_regret(a.actions[episodes], theta).sum(axis=1)
-                for a in [*agents, traces[0].opt]
-            ]
+        performance = np.array(
+            [log_loss(agent, traces[0].observations, family) for agent in agents]
         )
-        distances = regret_distances(regrets)
+    else:
+        regrets = np.stack(
+            [pseudo_regret(agent.actions, traces[0].theta).sum(axis=1) for agent in agents]
+        )
+        distances = regret_distances(regrets[:, episodes])
         within = np.stack([bandit_within(trace) for trace in traces])
-
-        def performance(agent):
-            return pseudo_regret(agent.actions, traces[0].theta).sum(axis=1).mean()
-
+        performance = regrets.mean(axis=1)
     fitted = embed(distances, max_iter)
     start = np.flatnonzero(points.updates == 0)
     pose = canonical_pose(fitted.coordinates, points.opt, start)
@@ -325,10 +321,8 @@ def analyse(
         distances=distances,
         embedding=Embedding(pose, fitted.stress),
         within=within,
-        performance=np.array(
-            [[performance(trace.rnn[label]) for label in trace.labels] for trace in traces]
-        ),
-        opt_performance=float(performance(traces[0].opt)),
+        performance=performance[:-1].reshape(len(traces), -1),
+        opt_performance=float(performance[-1]),
         n_episodes=episodes.stop,
     )
 

@@ -49,9 +49,7 @@ def _letters(n: int) -> list[str]:
 
 def _within_panel(fig, ax, file: ConvergenceFile) -> None:
     c = file.convergence
-    first = c.points.seeds == c.seeds[0]
-    updates = c.points.updates[first]
-    within = c.within[0]
+    updates, within = c.updates, c.within[0]
     positive = within[within > 0]
     top = positive.max() if len(positive) else 1.0
     bottom = max(positive.min() if len(positive) else top, top * 1e-4)
@@ -79,8 +77,8 @@ def _tick_rows(n: int, most: int = 6) -> list[int]:
 def _mds_panel(fig, ax, file: ConvergenceFile) -> None:
     c = file.convergence
     xy = c.embedding.coordinates
-    runs = c.points.seeds[:-1]
-    n_checkpoints = int(np.sum(runs == runs[0]))
+    updates = c.updates
+    n_checkpoints = len(updates)
     norm = Normalize(0, n_checkpoints - 1)
     for seed in c.seeds:
         rows = np.flatnonzero(c.points.seeds == seed)
@@ -113,7 +111,6 @@ def _mds_panel(fig, ax, file: ConvergenceFile) -> None:
     ax.legend(loc="best", fontsize=8, frameon=False)
     ax.set_xticks([])
     ax.set_yticks([])
-    updates = c.points.updates[:n_checkpoints]
     bar = fig.colorbar(plt.cm.ScalarMappable(norm, PROGRESS), ax=ax, shrink=0.9)
     ticks = _tick_rows(n_checkpoints)
     bar.set_ticks(ticks, labels=[f"{updates[i]:,}" for i in ticks])
@@ -123,7 +120,7 @@ def _mds_panel(fig, ax, file: ConvergenceFile) -> None:
 
 def _training_panel(ax, file: ConvergenceFile) -> None:
     c = file.convergence
-    updates = c.points.updates[c.points.seeds == c.seeds[0]]
+    updates = c.updates
     for seed, values in zip(c.seeds, c.performance, strict=True):
         ax.plot(
             updates,
