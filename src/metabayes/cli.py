@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             out / "checkpoints.pt",
             out / "training_log.csv",
             config["bandit"]["threads"],
+            args.snapshot_every,
         )
     elif args.command == "train":
         out = Path(args.out)
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             out / "checkpoints.pt",
             out / "training_log.csv",
             config["prediction"]["threads"],
+            args.snapshot_every,
         )
     elif args.command == "trace":
         evaluation = pipeline.evaluation_settings(config)
@@ -116,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--tables", help="Gittins-table file (bandit tasks)")
         if name == "trace":
             cmd.add_argument("--checkpoints", required=True)
+        else:
+            cmd.add_argument(
+                "--snapshot-every",
+                type=float,
+                default=pipeline.SNAPSHOT_EVERY_S,
+                metavar="SECONDS",
+                help="seconds between snapshots (OUT/resume.pt) that a restarted run resumes "
+                "from (default %(default)s)",
+            )
     gittins = sub.add_parser("gittins", help="Gittins tables of one bandit task")
     gittins.add_argument("task", choices=sorted(BANDIT_TASKS))
     gittins.add_argument("--config", action="append", required=True, help="repeatable")

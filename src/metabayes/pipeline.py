@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -59,9 +60,13 @@ from metabayes.traces import Trace, read_trace, write_trace
 from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
 from metabayes.training.checkpoints import Checkpoints
 from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictor
+from metabayes.training.snapshots import SNAPSHOT_NAME, Snapshots
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
+
+SNAPSHOT_EVERY_S = 60.0
+"""Seconds between snapshots of a training run: at most this much work is lost to a kill."""
 
 
 def setup_logging(path: PathLike | None = None) -> None:
@@ -113,13 +118,20 @@ def train_prediction(
     checkpoints_path: PathLike,
     log_csv_path: PathLike,
     threads: int = 1,
+    snapshot_every_s: float = SNAPSHOT_EVERY_S,
 ) -> None:
-    """Train the meta-learner of one (task, seed); write its checkpoints and training log."""
+    """Train the meta-learner of one (task, seed); write its checkpoints and training log.
+
+    The loop is snapshotted to ``resume.pt`` beside the checkpoints every
+    ``snapshot_every_s`` seconds; a run killed and started again resumes from there.
+    """
     torch.set_num_threads(threads)
     parsed = PredictionSettings(**settings)
     log.info("training %s seed %d with %s (code %s)", task, seed, asdict(parsed), code_version())
-    checkpoints, rows = train_predictor(PREDICTION_TASKS[task], parsed, seed)
+    snapshots = _snapshots(checkpoints_path, snapshot_every_s)
+    checkpoints, rows = train_predictor(PREDICTION_TASKS[task], parsed, seed, snapshots)
     _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path)
+    snapshots.discard()
 
 
 def make_gittins_tables(task: str, episode_length: int, out_path: PathLike) -> None:
@@ -144,17 +156,26 @@ def train_bandit(
     checkpoints_path: PathLike,
     log_csv_path: PathLike,
     threads: int = 1,
+    snapshot_every_s: float = SNAPSHOT_EVERY_S,
 ) -> None:
     """Train the bandit meta-learner of one (task, seed); write checkpoints and training log.
 
     ``tables_path`` is the task's Gittins-table file (the training log's regret to Opt);
-    None computes the tables in-process.
+    None computes the tables in-process. Snapshots and resuming as :func:`train_prediction`.
     """
     torch.set_num_threads(threads)
     spec, parsed = BANDIT_TASKS[task], BanditSettings(**settings)
     log.info("training %s seed %d with %s (code %s)", task, seed, asdict(parsed), code_version())
-    checkpoints, rows = train_bandit_agent(spec, parsed, seed, _gittins(spec, tables_path))
+    snapshots = _snapshots(checkpoints_path, snapshot_every_s)
+    gittins = _gittins(spec, tables_path)
+    checkpoints, rows = train_bandit_agent(spec, parsed, seed, gittins, snapshots)
     _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path)
+    snapshots.discard()
+
+
+def _snapshots(checkpoints_path: PathLike, every_s: float) -> Snapshots:
+    """The snapshots of the run whose checkpoints go to ``checkpoints_path``."""
+    return Snapshots(Path(checkpoints_path).with_name(SNAPSHOT_NAME), every_s)
 
 
 def _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path) -> None:

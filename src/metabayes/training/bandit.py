@@ -14,7 +14,6 @@ applies within the 20-step episode, which ends with a discount of 0 (no bootstra
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -31,6 +30,7 @@ from metabayes.training.common import (
     gradient_step,
     lr_scheduler,
 )
+from metabayes.training.snapshots import Snapshots, TrainingLoop
 from metabayes.vtrace import vtrace_targets
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,11 @@ def actor_critic_loss(
 
 
 def train_bandit_agent(
-    task: BanditTask, settings: BanditSettings, seed: int, gittins: GittinsAgent | None = None
+    task: BanditTask,
+    settings: BanditSettings,
+    seed: int,
+    gittins: GittinsAgent | None = None,
+    snapshots: Snapshots | None = None,
 ) -> tuple[Checkpoints, list[dict]]:
     """Train one bandit meta-learner; returns its checkpoints and the training log rows.
 
@@ -134,7 +138,8 @@ def train_bandit_agent(
 
     The batch of update k (reward tables and action uniforms) is drawn from the streams
     (seed, "data", k) and (seed, "actions", k), so the run is a function of (task, settings,
-    seed) alone.
+    seed) alone. With ``snapshots``, the loop's state is saved periodically and a snapshot
+    of the same run is resumed from (the result is the same).
 
     Raises:
         TrainingDiverged: if the loss is not finite, naming task, seed and update.
@@ -143,14 +148,18 @@ def train_bandit_agent(
     with seeded_torch(seed, "init"):
         net = build_bandit_agent(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
-    scheduler = lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates)
+    loop = TrainingLoop(
+        net=net,
+        optimiser=optimiser,
+        scheduler=lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates),
+        checkpoints=Checkpoints(task=task.name, seed=seed, settings=asdict(settings)),
+    )
+    loop.checkpoints.add(0, net)
+    if snapshots is not None:
+        snapshots.restore(loop)
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
-    checkpoints = Checkpoints(task=task.name, seed=seed, settings=asdict(settings))
-    checkpoints.add(0, net)
-    rows: list[dict] = []
-    start, returns = time.perf_counter(), []
 
-    for update in range(1, settings.n_updates + 1):
+    for update in range(loop.update + 1, settings.n_updates + 1):
         # Play a batch of fresh episodes with the current policy.
         shape = (settings.batch_size, settings.episode_length)
         episodes = task.sample(numpy_rng(seed, "data", update), *shape)
@@ -162,44 +171,46 @@ def train_bandit_agent(
         loss = actor_critic_loss(game, task.gamma, entropy_cost, settings.value_cost)
         check_finite(loss, task.name, seed, update, "bandit")
         gradient_step(optimiser, loss, net, settings.grad_clip)
-        scheduler.step()
-        returns.append(discounted_return(game.rewards.numpy(), task.gamma).mean())
+        loop.scheduler.step()
+        loop.window.append(float(discounted_return(game.rewards.numpy(), task.gamma).mean()))
+        loop.update = update
 
-        # Checkpoints and progress.
+        # Checkpoints, progress and snapshots.
         if update in schedule:
-            checkpoints.add(update, net)
+            loop.checkpoints.add(update, net)
         if update % settings.log_every == 0 or update == settings.n_updates:
-            rows.append(_progress(task, gittins, episodes, update, returns, start, settings))
-            returns = []
-    return checkpoints, rows
+            loop.rows.append(_progress(task, gittins, episodes, loop, settings))
+            loop.window = []
+        if snapshots is not None and snapshots.due():
+            snapshots.save(loop)
+    return loop.checkpoints, loop.rows
 
 
-def _progress(task, gittins_agent, episodes, update, returns, start, settings) -> dict:
+def _progress(task, gittins_agent, episodes, loop: TrainingLoop, settings) -> dict:
     """One training-log row: mean discounted return since the last row, and on the last batch
     the Gittins agent's return on the same reward tables (regret = their difference)."""
-    elapsed = time.perf_counter() - start
-    rate = update / elapsed
+    rate = loop.rate()
     # The Gittins agent randomises only its 50/50 ties; any fixed stream will do.
-    uniforms = action_uniforms(np.random.default_rng(update), *episodes.rewards.shape[:2])
+    uniforms = action_uniforms(np.random.default_rng(loop.update), *episodes.rewards.shape[:2])
     gittins = play(gittins_agent, task, episodes, uniforms)
     optimal = float(discounted_return(gittins.rewards, task.gamma).mean())
     row = {
-        "update": update,
-        "return": float(np.mean(returns)),
-        "batch_return": float(returns[-1]),
+        "update": loop.update,
+        "return": float(np.mean(loop.window)),
+        "batch_return": loop.window[-1],
         "batch_gittins_return": optimal,
-        "batch_regret": optimal - float(returns[-1]),
-        "elapsed_s": round(elapsed, 2),
+        "batch_regret": optimal - loop.window[-1],
+        "elapsed_s": round(loop.elapsed(), 2),
         "updates_per_s": round(rate, 2),
     }
     log.info(
         "%s update %d/%d return %.3f, regret to Gittins on last batch %.3f, %.1f updates/s, ETA %s",
         task.name,
-        update,
+        loop.update,
         settings.n_updates,
         row["return"],
         row["batch_regret"],
         rate,
-        format_duration((settings.n_updates - update) / rate),
+        format_duration((settings.n_updates - loop.update) / rate),
     )
     return row

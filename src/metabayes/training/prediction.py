@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ from metabayes.training.common import (
     gradient_step,
     lr_scheduler,
 )
+from metabayes.training.snapshots import Snapshots, TrainingLoop
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,13 @@ def train_predictor(
     task: PredictionTask,
     settings: PredictionSettings,
     seed: int,
+    snapshots: Snapshots | None = None,
 ) -> tuple[Checkpoints, list[dict]]:
     """Train one meta-learner; returns its checkpoints and the training log rows.
 
     The batch of update k is drawn from the stream (seed, "data", k), so the run is a
-    function of (task, settings, seed) alone.
+    function of (task, settings, seed) alone. With ``snapshots``, the loop's state is saved
+    periodically and a snapshot of the same run is resumed from (the result is the same).
 
     Raises:
         TrainingDiverged: if the loss is not finite, naming task, seed and update.
@@ -72,14 +74,18 @@ def train_predictor(
     with seeded_torch(seed, "init"):
         net = build_predictor(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
-    scheduler = lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates)
+    loop = TrainingLoop(
+        net=net,
+        optimiser=optimiser,
+        scheduler=lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates),
+        checkpoints=Checkpoints(task=task.name, seed=seed, settings=asdict(settings)),
+    )
+    loop.checkpoints.add(0, net)
+    if snapshots is not None:
+        snapshots.restore(loop)
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
-    checkpoints = Checkpoints(task=task.name, seed=seed, settings=asdict(settings))
-    checkpoints.add(0, net)
-    rows: list[dict] = []
-    start, running = time.perf_counter(), []
 
-    for update in range(1, settings.n_updates + 1):
+    for update in range(loop.update + 1, settings.n_updates + 1):
         # Sample a fresh batch of episodes from the prior.
         episodes = task.sample(
             numpy_rng(seed, "data", update), settings.batch_size, settings.episode_length
@@ -91,43 +97,44 @@ def train_predictor(
         loss = episode_log_loss(net, task, inputs, observations)
         check_finite(loss, task.name, seed, update, "prediction")
         gradient_step(optimiser, loss, net, settings.grad_clip)
-        scheduler.step()
-        running.append(loss.item())
+        loop.scheduler.step()
+        loop.window.append(loss.item())
+        loop.update = update
 
-        # Checkpoints and progress.
+        # Checkpoints, progress and snapshots.
         if update in schedule:
-            checkpoints.add(update, net)
+            loop.checkpoints.add(update, net)
         if update % settings.log_every == 0 or update == settings.n_updates:
-            rows.append(_progress(task, episodes, update, running, start, settings))
-            running = []
-    return checkpoints, rows
+            loop.rows.append(_progress(task, episodes, loop, settings))
+            loop.window = []
+        if snapshots is not None and snapshots.due():
+            snapshots.save(loop)
+    return loop.checkpoints, loop.rows
 
 
-def _progress(task, episodes, update, running, start, settings) -> dict:
+def _progress(task, episodes, loop: TrainingLoop, settings) -> dict:
     """One training-log row: mean loss since the last row; loss, Bayes-optimal loss and their
     difference (an estimate of eq. 2) on the last batch; rate."""
-    elapsed = time.perf_counter() - start
-    rate = update / elapsed
+    rate = loop.rate()
     optimal = optimal_log_loss(task, episodes.inputs, episodes.observations)
     row = {
-        "update": update,
-        "loss": float(np.mean(running)),
-        "batch_loss": running[-1],
+        "update": loop.update,
+        "loss": float(np.mean(loop.window)),
+        "batch_loss": loop.window[-1],
         "batch_optimal_loss": optimal,
-        "batch_excess_loss": running[-1] - optimal,
-        "elapsed_s": round(elapsed, 2),
+        "batch_excess_loss": loop.window[-1] - optimal,
+        "elapsed_s": round(loop.elapsed(), 2),
         "updates_per_s": round(rate, 1),
     }
-    eta = (settings.n_updates - update) / rate
     log.info(
         "%s update %d/%d loss %.4f, excess over Bayes-optimal on last batch %.4f, "
         "%.0f updates/s, ETA %s",
         task.name,
-        update,
+        loop.update,
         settings.n_updates,
         row["loss"],
         row["batch_excess_loss"],
         rate,
-        format_duration(eta),
+        format_duration((settings.n_updates - loop.update) / rate),
     )
     return row
