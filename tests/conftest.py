@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +14,34 @@ import torch
 from metabayes.training.prediction import PredictionSettings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SNAKEMAKE = os.path.join(os.path.dirname(sys.executable), "snakemake")
+
+
+def snakemake(*args, workdir, check=True, env=None):
+    """Run the workflow's Snakemake on ``workdir`` from the repository (so that its workflow
+    profile, profiles/default, applies as it does for users)."""
+    command = [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(result.stdout + result.stderr)
+    return result
+
+
+SLURM = os.path.join(REPO, "profiles", "slurm")
+
+
+@pytest.fixture(scope="session")
+def paper_plan(tmp_path_factory) -> str:
+    """The output of a paper-scale dry run through the SLURM profile (no cluster needed), with
+    the account and partition set the documented way."""
+    env = {**os.environ, "SBATCH_ACCOUNT": "proj123", "SBATCH_PARTITION": "short"}
+    workdir = tmp_path_factory.mktemp("paper")
+    return snakemake("-n", "--profile", SLURM, workdir=workdir, env=env).stdout
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Parse the job-count table of a dry run."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.MULTILINE)}
 
 
 @pytest.fixture(autouse=True)

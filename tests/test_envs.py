@@ -53,6 +53,23 @@ def test_env_pins_every_package_at_the_locked_version(path):
             assert version, f"{path}: conda package {dependency!r} is not pinned"
 
 
+@pytest.mark.parametrize("path", ENV_FILES, ids=os.path.basename)
+def test_env_holds_the_package_dependencies_and_its_python(path):
+    """A rule's env installs what the package needs, on the Python the project supports."""
+    with open(path) as f:
+        env = yaml.safe_load(f)
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)["project"]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert sorted(map(_normalise, pip)) == sorted(map(_normalise, project["dependencies"]))
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    version = tuple(int(part) for part in python.partition("=")[2].split("."))
+    assert len(version) == 3, f"{path}: {python} is not an exact version"
+    bounds = re.fullmatch(r">=(\d+)\.(\d+),<(\d+)\.(\d+)", project["requires-python"])
+    low_major, low_minor, high_major, high_minor = map(int, bounds.groups())
+    assert (low_major, low_minor) <= version[:2] < (high_major, high_minor), python
+
+
 def test_pyproject_pins_match_the_lock():
     with open(os.path.join(REPO, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)["project"]

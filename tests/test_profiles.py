@@ -1,0 +1,113 @@
+"""Profiles: the local defaults and the SLURM cluster profile, offline (no cluster needed)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+from metabayes.resources import measured_needs, profile_requests, read_benchmarks
+
+from .conftest import REPO, SLURM, planned_jobs, snakemake
+
+PROFILES = os.path.join(REPO, "profiles")
+
+
+def profile(name: str) -> dict:
+    with open(os.path.join(PROFILES, name, "config.yaml")) as f:
+        return yaml.safe_load(f)
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory) -> set[str]:
+    listed = snakemake("--list-rules", workdir=tmp_path_factory.mktemp("rules")).stdout
+    return set(listed.split())
+
+
+@pytest.fixture(scope="module")
+def job_rules() -> set[str]:
+    """Rules that run code (a script), as opposed to targets that only gather inputs."""
+    names = set()
+    for name in os.listdir(os.path.join(REPO, "rules")):
+        text = open(os.path.join(REPO, "rules", name)).read()
+        for block in re.split(r"^(?=rule )", text, flags=re.M)[1:]:
+            if "script:" in block:
+                names.add(re.match(r"rule (\w+):", block)[1])
+    return names
+
+
+def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):
+    jobs = planned_jobs(paper_plan)
+    assert jobs["train_predictor"] == 100 and jobs["train_bandit_agent"] == 40
+    assert jobs["compare_structure"] == 140 and jobs["converge"] == 14
+    assert jobs["total"] == 628
+
+
+def test_slurm_jobs_get_their_rules_requests_account_and_partition(paper_plan, job_rules):
+    requests = profile_requests(SLURM, attempt=1)
+    blocks = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", paper_plan, re.M)
+    # Target rules (all) run no code and are never submitted.
+    blocks = [(rule, resources) for rule, resources in blocks if rule in job_rules]
+    assert {rule for rule, _ in blocks} == job_rules
+    for rule, resources in blocks:
+        assert f"mem_mb={requests[rule].mem_mb}," in resources, (rule, resources)
+        assert f"runtime={requests[rule].runtime_min}" in resources, (rule, resources)
+        assert "slurm_account=proj123" in resources and "slurm_partition=short" in resources
+
+
+def test_every_rule_named_in_a_profile_exists(rules):
+    for name in os.listdir(PROFILES):
+        settings = profile(name)
+        for key in ("set-resources", "set-threads"):
+            unknown = set(settings.get(key, {})) - rules
+            assert not unknown, f"profiles/{name}: {key} names no rule: {sorted(unknown)}"
+
+
+def test_every_job_rule_has_slurm_resources(job_rules):
+    assert set(profile("slurm")["set-resources"]) == job_rules
+
+
+def test_slurm_requests_grow_with_every_retry():
+    assert profile("slurm")["retries"] >= 1
+    attempts = [profile_requests(SLURM, attempt) for attempt in (1, 2, 3)]
+    for rule, first in attempts[0].items():
+        second, third = attempts[1][rule], attempts[2][rule]
+        assert first.mem_mb < second.mem_mb < third.mem_mb, rule
+        assert first.runtime_min < second.runtime_min < third.runtime_min, rule
+
+
+def test_default_profile_suits_local_and_cluster_runs():
+    """Snakemake applies profiles/default to every run, on top of --profile profiles/slurm:
+    it must not choose an executor or resources."""
+    settings = profile("default")
+    assert settings["rerun-incomplete"] is True
+    assert not {"executor", "jobs", "cores", "default-resources", "set-resources"} & set(settings)
+
+
+def test_measured_needs_from_benchmark_files(tmp_path):
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    files = {
+        "train_predictor/a/seed0.tsv": "120.0\t0:02:00\t500.5\t1\t1\t1\t0\t0\t99\t119\n",
+        "train_predictor/a/seed1.tsv": "180.0\t0:03:00\t480.0\t1\t1\t1\t0\t0\t99\t178\n",
+        "train_predictor/b/seed0.tsv": "150.0\t0:02:30\t-\t-\t-\t-\t-\t-\t-\t-\n",
+        "plot_fig4.tsv": "6.0\t0:00:06\t300.0\t1\t1\t1\t0\t0\t90\t5\n",
+    }
+    for name, row in files.items():
+        path = tmp_path / "benchmarks" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + row)
+    needs = measured_needs(read_benchmarks(tmp_path))
+    expected = pd.DataFrame(
+        {
+            "jobs": [1, 3],
+            "median_s": [6.0, 150.0],
+            "max_s": [6.0, 180.0],
+            "max_rss_mb": [300.0, 500.5],
+            "core_hours": [6 / 3600, 450 / 3600],
+        },
+        index=pd.Index(["plot_fig4", "train_predictor"], name="rule"),
+    )
+    pd.testing.assert_frame_equal(needs, expected)
