@@ -5,6 +5,7 @@
 #   snakemake --cores all behaviour                       one stage (gittins, train, traces,
 #                                                         behaviour, structure, convergence)
 #   snakemake --cores all results/fig4.pdf                one figure (or fig1 … fig4 targets)
+#   snakemake --report results/report.html               every figure with its caption
 
 import os
 import sys
@@ -23,6 +24,10 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 validate_config(config)
+
+
+# snakemake --report results/report.html: every figure, captioned from report/.
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"

@@ -13,8 +13,6 @@ rule gittins_table:
         task=alternation(BANDIT),
     conda:
         "../envs/metabayes.yaml"
-    resources:
-        mem_mb=2000,
     params:
         episode_length=config["episode_length"],
     script:
@@ -37,8 +35,6 @@ rule train_bandit_agent:
     conda:
         "../envs/metabayes.yaml"
     threads: config["bandit"]["threads"]
-    resources:
-        mem_mb=2000,
     params:
         settings=BANDIT_SETTINGS,
     script:
@@ -61,8 +57,6 @@ rule dump_bandit_traces:
         task=alternation(BANDIT),
     conda:
         "../envs/metabayes.yaml"
-    resources:
-        mem_mb=2000,
     params:
         evaluation=EVALUATION_SETTINGS,
     script:

@@ -15,8 +15,6 @@ rule measure_behaviour:
         task=alternation(TASKS),
     conda:
         "../envs/metabayes.yaml"
-    resources:
-        mem_mb=2000,
     script:
         "../workflow/scripts/measure_behaviour.py"
 
@@ -29,6 +27,8 @@ rule collect_behaviour:
         table="results/behaviour/{task}.csv",
     log:
         "results/logs/collect_behaviour/{task}.log",
+    benchmark:
+        "results/benchmarks/collect_behaviour/{task}.tsv"
     wildcard_constraints:
         task=alternation(TASKS),
     conda:

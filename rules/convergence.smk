@@ -17,8 +17,6 @@ rule converge:
         task=alternation(TASKS),
     conda:
         "../envs/metabayes.yaml"
-    resources:
-        mem_mb=2000,
     params:
         settings=CONVERGENCE_SETTINGS,
     script:
@@ -30,9 +28,16 @@ rule plot_convergence:
     input:
         convergence=rules.converge.output.convergence,
     output:
-        figure="results/convergence/{task}.pdf",
+        figure=report(
+            "results/convergence/{task}.pdf",
+            caption="../report/convergence.rst",
+            category="Convergence per task",
+            labels={"task": "{task}"},
+        ),
     log:
         "results/logs/plot_convergence/{task}.log",
+    benchmark:
+        "results/benchmarks/plot_convergence/{task}.tsv"
     wildcard_constraints:
         task=alternation(TASKS),
     conda:
@@ -46,9 +51,16 @@ rule plot_fig2:
     input:
         convergence=expand(rules.converge.output.convergence, task=FIG2_TASKS),
     output:
-        figure="results/fig2.pdf",
+        figure=report(
+            "results/fig2.pdf",
+            caption="../report/fig2.rst",
+            category="Figures",
+            labels={"figure": "Figure 2"},
+        ),
     log:
         "results/logs/plot_fig2.log",
+    benchmark:
+        "results/benchmarks/plot_fig2.tsv"
     conda:
         "../envs/metabayes.yaml"
     script:
@@ -70,6 +82,8 @@ rule generalisation_examples:
         table="results/fig1.csv",
     log:
         "results/logs/generalisation_examples.log",
+    benchmark:
+        "results/benchmarks/generalisation_examples.tsv"
     conda:
         "../envs/metabayes.yaml"
     params:
@@ -85,9 +99,16 @@ rule plot_fig1:
     input:
         table=rules.generalisation_examples.output.table,
     output:
-        figure="results/fig1.pdf",
+        figure=report(
+            "results/fig1.pdf",
+            caption="../report/fig1.rst",
+            category="Figures",
+            labels={"figure": "Figure 1"},
+        ),
     log:
         "results/logs/plot_fig1.log",
+    benchmark:
+        "results/benchmarks/plot_fig1.tsv"
     conda:
         "../envs/metabayes.yaml"
     script:

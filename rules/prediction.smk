@@ -15,8 +15,6 @@ rule train_predictor:
     conda:
         "../envs/metabayes.yaml"
     threads: config["prediction"]["threads"]
-    resources:
-        mem_mb=2000,
     params:
         settings=PREDICTION_SETTINGS,
     script:
@@ -37,8 +35,6 @@ rule dump_prediction_traces:
         task=alternation(PREDICTION),
     conda:
         "../envs/metabayes.yaml"
-    resources:
-        mem_mb=2000,
     params:
         evaluation=EVALUATION_SETTINGS,
     script:

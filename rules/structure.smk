@@ -18,8 +18,6 @@ rule compare_structure:
     conda:
         "../envs/metabayes.yaml"
     threads: config["structure"]["threads"]
-    resources:
-        mem_mb=1000,
     params:
         settings=structure_settings,
     script:
@@ -34,6 +32,8 @@ rule collect_structure:
         table="results/structure/{task}.csv",
     log:
         "results/logs/collect_structure/{task}.log",
+    benchmark:
+        "results/benchmarks/collect_structure/{task}.tsv"
     wildcard_constraints:
         task=alternation(TASKS),
     conda:
@@ -48,10 +48,17 @@ rule tabulate_fig7:
         behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
         structure=expand(rules.collect_structure.output.table, task=TASKS),
     output:
-        table="results/fig7.csv",
+        table=report(
+            "results/fig7.csv",
+            caption="../report/fig7.rst",
+            category="Tables",
+            labels={"table": "Figure 7 (numbers of Figure 4)"},
+        ),
         latex="results/fig7.tex",
     log:
         "results/logs/tabulate_fig7.log",
+    benchmark:
+        "results/benchmarks/tabulate_fig7.tsv"
     conda:
         "../envs/metabayes.yaml"
     params:
@@ -65,9 +72,16 @@ rule plot_fig4:
     input:
         table=rules.tabulate_fig7.output.table,
     output:
-        figure="results/fig4.pdf",
+        figure=report(
+            "results/fig4.pdf",
+            caption="../report/fig4.rst",
+            category="Figures",
+            labels={"figure": "Figure 4"},
+        ),
     log:
         "results/logs/plot_fig4.log",
+    benchmark:
+        "results/benchmarks/plot_fig4.tsv"
     conda:
         "../envs/metabayes.yaml"
     script:
@@ -81,9 +95,16 @@ rule plot_fig3:
             "results/structure/{task}/seed{seed}.h5", task=FIG3_TASKS, seed=SEEDS[0]
         ),
     output:
-        figure="results/fig3.pdf",
+        figure=report(
+            "results/fig3.pdf",
+            caption="../report/fig3.rst",
+            category="Figures",
+            labels={"figure": "Figure 3"},
+        ),
     log:
         "results/logs/plot_fig3.log",
+    benchmark:
+        "results/benchmarks/plot_fig3.tsv"
     conda:
         "../envs/metabayes.yaml"
     script:
@@ -97,9 +118,16 @@ rule write_claims:
         structure=expand(rules.collect_structure.output.table, task=TASKS),
         convergence=expand("results/convergence/{task}.csv", task=TASKS),
     output:
-        claims="results/claims.md",
+        claims=report(
+            "results/claims.md",
+            caption="../report/claims.rst",
+            category="Claims",
+            labels={"table": "claims of the paper"},
+        ),
     log:
         "results/logs/write_claims.log",
+    benchmark:
+        "results/benchmarks/write_claims.tsv"
     conda:
         "../envs/metabayes.yaml"
     script:

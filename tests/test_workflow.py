@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,10 +19,7 @@ from metabayes.bandit_agents import discounted_return
 from metabayes.index_tables import read_reference_values
 from metabayes.traces import read_trace
 
-from .conftest import REPO
-
-SNAKEMAKE = os.path.join(os.path.dirname(sys.executable), "snakemake")
-
+from .conftest import REPO, SNAKEMAKE, planned_jobs, snakemake
 
 CLI = [sys.executable, "-m", "metabayes"]
 TINY_TASKS = [
@@ -35,23 +36,9 @@ TINY_CONFIG = [
 ]
 
 
-def snakemake(*args, workdir, check=True):
-    command = [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(result.stdout + result.stderr)
-    return result
-
-
-def planned_jobs(output: str) -> dict[str, int]:
-    """Parse the job-count table of a dry run."""
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.MULTILINE)}
-
-
-def test_paper_scale_plan(tmp_path):
+def test_paper_scale_plan(paper_plan):
     """10 prediction and 4 bandit tasks × 10 seeds; the Gittins tables come first."""
-    result = snakemake("-n", "--cores", "2", workdir=tmp_path)
-    jobs = planned_jobs(result.stdout)
+    jobs = planned_jobs(paper_plan)
     assert jobs["train_predictor"] == 100
     assert jobs["dump_prediction_traces"] == 100
     assert jobs["gittins_table"] == 4
@@ -74,10 +61,10 @@ def test_paper_scale_plan(tmp_path):
         assert jobs[rule] == 1
     # Every bandit training, trace and structure job reads its task's table file.
     for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 40)):
-        blocks = [b for b in result.stdout.split("\nrule ") if b.startswith(f"{rule}:")]
+        blocks = [b for b in paper_plan.split("\nrule ") if b.startswith(f"{rule}:")]
         assert len(blocks) == count
         assert all(re.search(r"input: .*results/gittins/\w+\.h5", b) for b in blocks)
-    blocks = [b for b in result.stdout.split("\nrule ") if b.startswith("compare_structure:")]
+    blocks = [b for b in paper_plan.split("\nrule ") if b.startswith("compare_structure:")]
     reads_tables = [bool(re.search(r"input: .*results/gittins/\w+\.h5", b)) for b in blocks]
     assert sum(reads_tables) == 40
 
@@ -91,10 +78,71 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_tiny_end_to_end_run(tmp_path):
-    tiny = os.path.join(REPO, "presets", "tiny.yaml")
-    snakemake("--cores", "2", "--configfile", tiny, workdir=tmp_path)
-    results = tmp_path / "results"
+TINY = os.path.join(REPO, "presets", "tiny.yaml")
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """The tiny preset, run as by a user whose first attempt was killed part-way."""
+
+    workdir: Path
+    before: dict[str, int]
+    """Every result file left by the killed run, with its modification time (ns)."""
+    redone: set[str]
+    """Outputs of the jobs that the second run planned."""
+    replanned_jobs: int
+    total_jobs: int
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> TinyRun:
+    """SIGKILL the whole Snakemake process group (as a lost machine would) once the first
+    traces exist, then `snakemake --unlock` and the same command again (README)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    args = ["--cores", "2", "--configfile", TINY]
+    total_jobs = planned_jobs(snakemake("-n", *args, workdir=workdir).stdout)["total"]
+    command = [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
+    with open(workdir / "killed.log", "w") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=log, stderr=log, start_new_session=True
+        )
+        deadline = time.monotonic() + 300
+        while not list((workdir / "results" / "traces").glob("*/seed0.h5")):
+            assert process.poll() is None, (workdir / "killed.log").read_text()
+            assert time.monotonic() < deadline, "no trace within 5 minutes"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    before = {
+        str(path.relative_to(workdir)): path.stat().st_mtime_ns
+        for path in (workdir / "results").rglob("*")
+        if path.is_file() and path.parts[len(workdir.parts) + 1] not in ("logs", "benchmarks")
+    }
+    snakemake("--unlock", *args, workdir=workdir)
+    plan = snakemake("-n", *args, workdir=workdir).stdout
+    redone = {
+        f.strip() for line in re.findall(r"^    output: (.*)$", plan, re.M) for f in line.split(",")
+    }
+    snakemake(*args, workdir=workdir)
+    return TinyRun(workdir, before, redone, planned_jobs(plan)["total"], total_jobs)
+
+
+def test_interrupted_run_completes_without_redoing_finished_work(tiny_run):
+    assert tiny_run.before, "the killed run had finished nothing"
+    kept = {path: mtime for path, mtime in tiny_run.before.items() if path not in tiny_run.redone}
+    assert kept, "the second run redid every finished job"
+    assert 0 < tiny_run.replanned_jobs < tiny_run.total_jobs
+    for path, mtime in kept.items():
+        assert (tiny_run.workdir / path).stat().st_mtime_ns == mtime, f"{path} was rewritten"
+
+
+def test_a_complete_run_plans_nothing(tiny_run):
+    rerun = snakemake("-n", "--cores", "2", "--configfile", TINY, workdir=tiny_run.workdir)
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def test_tiny_end_to_end_run(tiny_run):
+    results = tiny_run.workdir / "results"
     for task in ("categorical_dir_1_1_1", "gaussian_normal_gamma_1"):
         table = pd.read_csv(results / "behaviour" / f"{task}.csv")
         assert list(table.checkpoint) == ["init", "update_1", "update_4", "final"]
@@ -150,9 +198,6 @@ def test_tiny_end_to_end_run(tmp_path):
         np.testing.assert_allclose(shown, trace.rnn["final"].outputs[episode], atol=1e-6)
     for figure in ("fig1.pdf", "fig2.pdf", "fig3.pdf", "fig4.pdf"):
         assert (results / figure).stat().st_size > 10_000
-    # A second run plans nothing.
-    rerun = snakemake("-n", "--cores", "2", "--configfile", tiny, workdir=tmp_path)
-    assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
 def test_cli_runs_each_step_without_snakemake(tmp_path):
@@ -311,3 +356,20 @@ def test_cli_runs_the_bandit_steps(tmp_path):
     table = pd.read_csv(tmp_path / "b.csv")
     assert list(table.checkpoint) == ["init", "update_1", "final"]
     assert (table.eq3 >= 0).all() and (table.gittins_return > table.random_return).all()
+
+
+def test_report_shows_every_figure_with_its_caption(tiny_run):
+    report = tiny_run.workdir / "results" / "report.html"
+    snakemake("--report", str(report), "--configfile", TINY, workdir=tiny_run.workdir)
+    html = report.read_text()
+    shown = [f"results/fig{n}.pdf" for n in range(1, 5)]
+    shown += [f"results/convergence/{task}.pdf" for task in TINY_TASKS]
+    shown += ["results/fig7.csv", "results/claims.md"]
+    for path in shown:
+        assert f'"{path}": {{"name"' in html, f"{path} is not in the report"
+    # Captions come from report/*.rst, rendered with the run's own settings.
+    for heading in ("Figure 1: behaviour", "Figure 2: policies", "Figure 3: structural"):
+        assert heading in html
+    assert "1 training run per task (the paper: 10)" in html
+    assert "Convergence over training of bernoulli_bandit_beta_1_1" in html
+    assert html.count("Our choices") >= 5
