@@ -6,9 +6,7 @@ memory and time with the headroom they leave (request / measured peak). A headro
 means the request is too small for what was measured. The totals are the run's core-hours.
 
     python benchmarks/rule_resources.py                     # results/ of the last run
-    python benchmarks/rule_resources.py --results /tmp/fresh/results --scale train_predictor=10
-``--scale RULE=F`` multiplies a rule's measured times by F, to project a preset's run onto
-paper scale (e.g. 2 000 → 20 000 updates is F = 10 for training), and says so.
+    python benchmarks/rule_resources.py --results /tmp/fresh/results
 """
 
 from __future__ import annotations
@@ -27,14 +25,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="results")
     parser.add_argument("--profile", default=os.path.join(REPO, "profiles", "slurm"))
-    parser.add_argument("--scale", nargs="*", default=[], metavar="RULE=F")
     args = parser.parse_args()
 
     benchmarks = read_benchmarks(args.results)
     if benchmarks.empty:
         raise SystemExit(f"no benchmark files under {args.results}/benchmarks")
-    scales = {rule: float(f) for rule, f in (item.split("=") for item in args.scale)}
-    benchmarks["s"] *= benchmarks.rule.map(scales).fillna(1.0)
     needs = measured_needs(benchmarks)
     requests = profile_requests(args.profile, attempt=1)
     needs["request_mem_mb"] = [requests[r].mem_mb if r in requests else None for r in needs.index]
@@ -44,8 +39,6 @@ def main() -> None:
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(needs.round(2).to_string())
     print(f"\n{len(benchmarks)} jobs, {needs.core_hours.sum():.2f} core-hours in all")
-    for rule, f in scales.items():
-        print(f"{rule}: measured times × {f:g}")
     short = needs[(needs.mem_headroom < 1) | (needs.time_headroom < 1)]
     if not short.empty:
         print(f"requests below the measured need: {', '.join(short.index)}")

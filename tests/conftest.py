@@ -17,10 +17,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SNAKEMAKE = os.path.join(os.path.dirname(sys.executable), "snakemake")
 
 
+def snakemake_command(*args, workdir) -> list[str]:
+    """The workflow's Snakemake on ``workdir``; run it from the repository (cwd=REPO) so that
+    its workflow profile, profiles/default, applies as it does for users."""
+    return [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
+
+
 def snakemake(*args, workdir, check=True, env=None):
-    """Run the workflow's Snakemake on ``workdir`` from the repository (so that its workflow
-    profile, profiles/default, applies as it does for users)."""
-    command = [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
+    """Run :func:`snakemake_command` to completion; fail with its output unless it succeeds."""
+    command = snakemake_command(*args, workdir=workdir)
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
     if check and result.returncode != 0:
         raise AssertionError(result.stdout + result.stderr)
@@ -37,6 +42,16 @@ def paper_plan(tmp_path_factory) -> str:
     env = {**os.environ, "SBATCH_ACCOUNT": "proj123", "SBATCH_PARTITION": "short"}
     workdir = tmp_path_factory.mktemp("paper")
     return snakemake("-n", "--profile", SLURM, workdir=workdir, env=env).stdout
+
+
+def rule_blocks() -> dict[str, str]:
+    """The text of every rule in rules/*.smk, by rule name."""
+    blocks = {}
+    for name in sorted(os.listdir(os.path.join(REPO, "rules"))):
+        with open(os.path.join(REPO, "rules", name)) as f:
+            for block in re.split(r"^(?=rule )", f.read(), flags=re.M)[1:]:
+                blocks[re.match(r"rule (\w+):", block)[1]] = block
+    return blocks
 
 
 def planned_jobs(output: str) -> dict[str, int]:

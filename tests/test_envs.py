@@ -11,7 +11,7 @@ import tomllib
 import pytest
 import yaml
 
-from .conftest import REPO
+from .conftest import REPO, rule_blocks
 
 
 def lock() -> dict[str, str]:
@@ -81,10 +81,9 @@ def test_pyproject_pins_match_the_lock():
 
 
 def test_every_rule_that_runs_code_names_an_existing_env():
-    for path in glob.glob(os.path.join(REPO, "rules", "*.smk")):
-        for rule in re.split(r"^(?=rule )", open(path).read(), flags=re.M)[1:]:
-            if "script:" not in rule:
-                continue
-            env = re.search(r'conda:\s*\n\s*"([^"]+)"', rule)
-            assert env, f"{path}: {rule.splitlines()[0]} has no conda env"
-            assert os.path.exists(os.path.join(REPO, "rules", env[1])), (path, env[1])
+    for name, rule in rule_blocks().items():
+        if "script:" not in rule:
+            continue
+        env = re.search(r'conda:\s*\n\s*"([^"]+)"', rule)
+        assert env, f"rule {name} has no conda env"
+        assert os.path.exists(os.path.join(REPO, "rules", env[1])), (name, env[1])

@@ -11,7 +11,7 @@ import yaml
 
 from metabayes.resources import measured_needs, profile_requests, read_benchmarks
 
-from .conftest import REPO, SLURM, planned_jobs, snakemake
+from .conftest import REPO, SLURM, planned_jobs, rule_blocks, snakemake
 
 PROFILES = os.path.join(REPO, "profiles")
 
@@ -30,13 +30,7 @@ def rules(tmp_path_factory) -> set[str]:
 @pytest.fixture(scope="module")
 def job_rules() -> set[str]:
     """Rules that run code (a script), as opposed to targets that only gather inputs."""
-    names = set()
-    for name in os.listdir(os.path.join(REPO, "rules")):
-        text = open(os.path.join(REPO, "rules", name)).read()
-        for block in re.split(r"^(?=rule )", text, flags=re.M)[1:]:
-            if "script:" in block:
-                names.add(re.match(r"rule (\w+):", block)[1])
-    return names
+    return {name for name, block in rule_blocks().items() if "script:" in block}
 
 
 def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):

@@ -19,7 +19,7 @@ from metabayes.bandit_agents import discounted_return
 from metabayes.index_tables import read_reference_values
 from metabayes.traces import read_trace
 
-from .conftest import REPO, SNAKEMAKE, planned_jobs, snakemake
+from .conftest import REPO, planned_jobs, snakemake, snakemake_command
 
 CLI = [sys.executable, "-m", "metabayes"]
 TINY_TASKS = [
@@ -101,7 +101,7 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     workdir = tmp_path_factory.mktemp("tiny")
     args = ["--cores", "2", "--configfile", TINY]
     total_jobs = planned_jobs(snakemake("-n", *args, workdir=workdir).stdout)["total"]
-    command = [SNAKEMAKE, "-s", os.path.join(REPO, "Snakefile"), "-d", str(workdir), *args]
+    command = snakemake_command(*args, workdir=workdir)
     with open(workdir / "killed.log", "w") as log:
         process = subprocess.Popen(
             command, cwd=REPO, stdout=log, stderr=log, start_new_session=True

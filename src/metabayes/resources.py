@@ -1,10 +1,10 @@
 """What jobs need and what the SLURM profile asks for.
 
 Every job rule writes a Snakemake ``benchmark:`` file (``results/benchmarks/<rule>/...tsv``:
-wall seconds ``s``, peak resident memory ``max_rss`` in MB, ``cpu_time`` in seconds, among
-others). :func:`measured_needs` reads them into one row per rule; :func:`profile_requests`
-evaluates the per-rule requests of a profile's ``set-resources`` the way Snakemake does for a
-given attempt, so the two can be set side by side (``benchmarks/rule_resources.py``).
+wall seconds ``s`` and peak resident memory ``max_rss`` in MB, among others).
+:func:`measured_needs` reads them into one row per rule; :func:`profile_requests` evaluates
+the per-rule requests of a profile's ``set-resources`` the way Snakemake does for a given
+attempt, so the two can be set side by side (``benchmarks/rule_resources.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from humanfriendly import parse_size, parse_timespan
 
 
 def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
-    """One row per job: ``rule``, ``job`` (the path below the rule's folder), ``s``,
-    ``max_rss`` (MB) and ``cpu_time`` (s), from every ``benchmarks/<rule>/**.tsv``."""
+    """One row per job: ``rule``, ``job`` (the path below the rule's folder), ``s`` and
+    ``max_rss`` (MB), from every ``benchmarks/<rule>/**.tsv``."""
     root = Path(results, "benchmarks")
     rows = []
     for path in sorted(root.rglob("*.tsv")):
@@ -33,10 +33,9 @@ def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
                     "job": str(relative.with_suffix("")),
                     "s": float(measured["s"]),
                     "max_rss": _number(measured["max_rss"]),
-                    "cpu_time": _number(measured["cpu_time"]),
                 }
             )
-    return pd.DataFrame(rows, columns=["rule", "job", "s", "max_rss", "cpu_time"])
+    return pd.DataFrame(rows, columns=["rule", "job", "s", "max_rss"])
 
 
 def _number(value) -> float:
