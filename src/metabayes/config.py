@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import jsonschema
 import yaml
 
+from metabayes.rnn import INITS
 from metabayes.tasks import TASKS
 
 _POSITIVE_INT = {"type": "integer", "minimum": 1}
@@ -31,6 +32,7 @@ def _training_block(**extra: dict) -> dict:
         "n_checkpoints": {"type": "integer", "minimum": 2},
         "log_every": {"description": "Updates between log rows.", **_POSITIVE_INT},
         "threads": {"description": "Torch threads per training job.", **_POSITIVE_INT},
+        "init": {"description": "Parameter initialisation.", "enum": list(INITS)},
         **extra,
     }
     return {

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
+
+INITS = ("torch", "haiku")
+"""Initialisation schemes of the meta-learner's parameters (:func:`initialise`)."""
+
+TRUNCATION = 2.0
+"""Haiku's truncated normal is cut at ±2 standard deviations of the untruncated normal."""
 
 
 class MetaLearner(nn.Module):
@@ -81,3 +89,40 @@ class MetaLearner(nn.Module):
 
     def state_dim(self) -> int:
         return 2 * self.hidden_size
+
+
+def initialise(net: MetaLearner, scheme: str) -> MetaLearner:
+    """Re-draw the parameters of ``net`` in place by ``scheme``; returns ``net``.
+
+    - ``torch``: PyTorch's defaults, drawn when the modules are built: every weight and bias
+      uniform in ±1/√fan_in (``nn.Linear``; ``nn.LSTM`` with fan_in = N), no forget bias.
+    - ``haiku``: the defaults of the DeepMind stack the paper's agents come from
+      (``hk.Linear``: weights s·z with z a standard normal truncated to [−2, 2] and
+      s = 1/√fan_in, biases 0; ``hk.LSTM``: one linear map of the concatenated [x, h], so
+      fan_in = input size + N, and a forget-gate bias of +1 added before the sigmoid). The +1
+      is set here as the initial forget-gate bias, which trains identically: the gradient of
+      a constant offset is that of the bias it is added to.
+
+    Draws from torch's global generator: call inside :func:`metabayes.rng.seeded_torch`.
+    """
+    if scheme == "torch":
+        return net
+    if scheme != "haiku":
+        raise ValueError(f"unknown initialisation {scheme!r}; known: {', '.join(INITS)}")
+    with torch.no_grad():
+        for linear in (net.encoder, net.decoder, net.readout, net.value):
+            if linear is not None:
+                _truncated_normal(linear.weight, linear.in_features)
+                linear.bias.zero_()
+        lstm, N = net.lstm, net.hidden_size
+        for weight in (lstm.weight_ih_l0, lstm.weight_hh_l0):
+            _truncated_normal(weight, lstm.input_size + N)
+        lstm.bias_ih_l0.zero_()
+        lstm.bias_hh_l0.zero_()
+        lstm.bias_ih_l0[N : 2 * N] = 1.0  # gate order i, f, g, o: the forget gate
+    return net
+
+
+def _truncated_normal(weight: torch.Tensor, fan_in: int) -> None:
+    s = 1.0 / math.sqrt(fan_in)
+    nn.init.trunc_normal_(weight, std=s, a=-TRUNCATION * s, b=TRUNCATION * s)

@@ -21,7 +21,7 @@ import torch
 
 from metabayes.bandit_agents import GittinsAgent, discounted_return, play
 from metabayes.rng import numpy_rng, seeded_torch
-from metabayes.rnn import MetaLearner
+from metabayes.rnn import MetaLearner, initialise
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import (
@@ -51,6 +51,7 @@ class BanditSettings:
     grad_clip: float
     n_checkpoints: int
     log_every: int
+    init: str = "torch"  # parameter initialisation, metabayes.rnn.INITS
 
 
 @dataclass
@@ -146,7 +147,7 @@ def train_bandit_agent(
     """
     gittins = GittinsAgent(task) if gittins is None else gittins
     with seeded_torch(seed, "init"):
-        net = build_bandit_agent(task, settings.hidden_size)
+        net = initialise(build_bandit_agent(task, settings.hidden_size), settings.init)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
     loop = TrainingLoop(
         net=net,

@@ -10,7 +10,7 @@ import torch
 
 from metabayes.agents import BayesOptimalPredictor, rollout
 from metabayes.rng import numpy_rng, seeded_torch
-from metabayes.rnn import MetaLearner
+from metabayes.rnn import MetaLearner, initialise
 from metabayes.tasks import PredictionTask
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import (
@@ -37,6 +37,7 @@ class PredictionSettings:
     grad_clip: float
     n_checkpoints: int
     log_every: int
+    init: str = "torch"  # parameter initialisation, metabayes.rnn.INITS
 
 
 def build_predictor(task: PredictionTask, hidden_size: int) -> MetaLearner:
@@ -72,7 +73,7 @@ def train_predictor(
         TrainingDiverged: if the loss is not finite, naming task, seed and update.
     """
     with seeded_torch(seed, "init"):
-        net = build_predictor(task, settings.hidden_size)
+        net = initialise(build_predictor(task, settings.hidden_size), settings.init)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
     loop = TrainingLoop(
         net=net,
