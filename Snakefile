@@ -3,7 +3,8 @@
 #   snakemake --cores all                                 paper scale (config.yaml)
 #   snakemake --cores all --configfile presets/quick.yaml quick preset, a first look in minutes
 #   snakemake --cores all behaviour                       one stage (gittins, train, traces,
-#                                                         behaviour, structure, convergence)
+#                                                         behaviour, structure, robustness,
+#                                                         convergence)
 #   snakemake --cores all results/fig4.pdf                one figure (or fig1 … fig4 targets)
 #   snakemake --report results/report.html               every figure with its caption
 
@@ -46,6 +47,7 @@ rule all:
         rules.tabulate_fig7.output,
         rules.plot_fig4.output,
         rules.write_claims.output,
+        rules.tabulate_robustness.output,
         rules.convergence.input,
         rules.plot_fig1.output if set(FIG1_TASKS) <= set(TASKS) else [],
         rules.plot_fig2.output if set(FIG2_TASKS) <= set(TASKS) else [],

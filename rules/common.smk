@@ -12,6 +12,7 @@ PREDICTION_SETTINGS = pipeline.prediction_settings(config)
 BANDIT_SETTINGS = pipeline.bandit_settings(config)
 EVALUATION_SETTINGS = pipeline.evaluation_settings(config)
 CONVERGENCE_SETTINGS = pipeline.convergence_settings(config)
+STRUCTURE_VARIANTS = pipeline.structure_variants(config)
 
 
 wildcard_constraints:

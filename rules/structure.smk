@@ -111,10 +111,55 @@ rule plot_fig3:
         "../workflow/scripts/plot_fig3.py"
 
 
+# The structural comparison of one run under every analysis variant (robustness stage).
+rule compare_structure_variants:
+    input:
+        unpack(structure_inputs),
+    output:
+        table="results/robustness/{task}/seed{seed}.csv",
+    log:
+        "results/logs/compare_structure_variants/{task}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/compare_structure_variants/{task}/seed{seed}.tsv"
+    wildcard_constraints:
+        task=alternation(TASKS),
+    conda:
+        "../envs/metabayes.yaml"
+    threads: config["structure"]["threads"]
+    params:
+        settings=structure_settings,
+        variants=STRUCTURE_VARIANTS,
+    script:
+        "../workflow/scripts/compare_structure_variants.py"
+
+
+# The structural claims' verdicts under every analysis variant, every task.
+rule tabulate_robustness:
+    input:
+        behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
+        variants=per_seed("results/robustness/{task}/seed{seed}.csv", TASKS),
+    output:
+        table="results/robustness.csv",
+        markdown=report(
+            "results/robustness.md",
+            caption="../report/robustness.rst",
+            category="Claims",
+            labels={"table": "structural claims under every analysis choice"},
+        ),
+    log:
+        "results/logs/tabulate_robustness.log",
+    benchmark:
+        "results/benchmarks/tabulate_robustness.tsv"
+    conda:
+        "../envs/metabayes.yaml"
+    script:
+        "../workflow/scripts/tabulate_robustness.py"
+
+
 # The paper's claims, the numbers we measured and a verdict from stated criteria.
 rule write_claims:
     input:
-        table=rules.tabulate_fig7.output.table,
+        behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
         structure=expand(rules.collect_structure.output.table, task=TASKS),
         convergence=expand("results/convergence/{task}.csv", task=TASKS),
     output:
@@ -138,6 +183,11 @@ rule write_claims:
 rule structure:
     input:
         expand(rules.collect_structure.output.table, task=TASKS),
+
+
+rule robustness:
+    input:
+        rules.tabulate_robustness.output,
 
 
 rule fig3:

@@ -62,6 +62,42 @@ def test_shipped_config_and_presets_are_valid(config):
             "config key 'convergence.n_episodes': 0 is less than the minimum of 1",
         ),
         (
+            lambda c: c["prediction"].update(init="xavier"),
+            "config key 'prediction.init': 'xavier' is not one of ['torch', 'haiku']",
+        ),
+        (
+            lambda c: c["bandit"].pop("init"),
+            "config key 'bandit.init' is missing",
+        ),
+        (
+            lambda c: c["structure"].update(opt_coordinates="natural"),
+            "config key 'structure.opt_coordinates': 'natural' is not one of",
+        ),
+        (
+            lambda c: c["structure"].update(rnn_components="3"),
+            "config key 'structure.rnn_components': '3' does not match",
+        ),
+        (
+            lambda c: c["structure"].update(rnn_components=4),
+            "config key 'structure.rnn_components': 4 is not of type 'string'",
+        ),
+        (
+            lambda c: c["structure"].update(phi_target="full"),
+            "config key 'structure.phi_target': 'full' is not one of",
+        ),
+        (
+            lambda c: c["structure"]["variants"].append({"phi_target": "hidden"}),
+            "config key 'structure.variants.4.phi_target': 'hidden' is not one of",
+        ),
+        (
+            lambda c: c["structure"]["variants"].append({"components": "2n"}),
+            "config key 'structure.variants.4.components' is not known",
+        ),
+        (
+            lambda c: c["structure"].update(variants={"opt_coordinates": "posterior"}),
+            "config key 'structure.variants':",
+        ),
+        (
             lambda c: c["convergence"].update(stress=1),
             "config key 'convergence.stress' is not known",
         ),
@@ -81,3 +117,11 @@ def test_presets_override_key_by_key(tmp_path):
     config = load_config([os.path.join(REPO, "config.yaml"), preset])
     assert config["prediction"]["n_updates"] == 7
     assert config["prediction"]["hidden_size"] == 32
+
+
+def test_structure_variants_start_with_the_main_analysis_without_repeats(config):
+    from metabayes.pipeline import structure_variants
+
+    config["structure"]["variants"] = [{}, {"phi_target": "state"}, {"phi_target": "state"}]
+    main = {"opt_coordinates": "statistics", "rnn_components": "n", "phi_target": "projection"}
+    assert structure_variants(config) == [main, {**main, "phi_target": "state"}]

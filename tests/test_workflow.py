@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from metabayes.bandit_agents import discounted_return
+from metabayes.config import load_config
 from metabayes.index_tables import read_reference_values
 from metabayes.traces import read_trace
 
@@ -47,6 +48,7 @@ def test_paper_scale_plan(paper_plan):
     assert jobs["measure_behaviour"] == 140
     assert jobs["collect_behaviour"] == 14
     assert jobs["compare_structure"] == 140
+    assert jobs["compare_structure_variants"] == 140 and jobs["tabulate_robustness"] == 1
     assert jobs["collect_structure"] == 14
     assert jobs["converge"] == 14 and jobs["plot_convergence"] == 14
     for rule in (
@@ -181,6 +183,21 @@ def test_tiny_end_to_end_run(tiny_run):
     assert r"\toprule" in (results / "fig7.tex").read_text()
     claims = (results / "claims.md").read_text()
     assert claims.count("\n## ") == 9 and "## 7. All runs converge" in claims
+    # The robustness stage: every run under the main analysis and each configured variant.
+    config = load_config([os.path.join(REPO, "config.yaml"), TINY])
+    n_variants = 1 + len(config["structure"]["variants"])
+    variants = pd.read_csv(results / "robustness" / "bernoulli_bandit_beta_1_1" / "seed0.csv")
+    assert sorted(set(variants.variant)) == list(range(n_variants))
+    assert len(variants) == n_variants * 4 and variants.d_o_se.notna().all()
+    main = variants[variants.variant == 0].drop(columns="variant").reset_index(drop=True)
+    structure = pd.read_csv(results / "structure" / "bernoulli_bandit_beta_1_1.csv")
+    pd.testing.assert_frame_equal(main, structure)  # variant 0 is the main analysis
+    assert (variants[variants.rnn_components == "all"].n_rnn_components == 32).all()  # 2N
+    robustness = pd.read_csv(results / "robustness.csv")
+    assert set(robustness.claim) == {3, 4, 5, 6}
+    assert len(robustness) == n_variants * (3 * 4 + 1)  # claims 3–5 on 4 tasks, 6 on 1 bandit
+    text = (results / "robustness.md").read_text()
+    assert text.count("\n## ") == 4 and "under the main analysis" in text
     # Convergence: per task the distances to Opt, the file and the supplementary figure.
     for task in TINY_TASKS:
         runs = pd.read_csv(results / "convergence" / f"{task}.csv")
@@ -251,6 +268,27 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
     )
     structure = pd.read_csv(tmp_path / "s.csv")
     assert list(structure.direction) == ["rnn_to_opt", "opt_to_rnn"] * 2
+    run = [
+        "--trace",
+        str(tmp_path / "t.h5"),
+        "--checkpoints",
+        str(tmp_path / "m" / "checkpoints.pt"),
+    ]
+    subprocess.run(
+        [
+            *cli,
+            "structure-variants",
+            "categorical_dir_1_1_1",
+            *config,
+            *run,
+            "--out",
+            str(tmp_path / "v.csv"),
+        ],
+        check=True,
+    )
+    variants = pd.read_csv(tmp_path / "v.csv")
+    main = variants[variants.variant == 0].drop(columns="variant").reset_index(drop=True)
+    pd.testing.assert_frame_equal(main, structure)
     subprocess.run(
         [
             *cli,
@@ -364,7 +402,7 @@ def test_report_shows_every_figure_with_its_caption(tiny_run):
     html = report.read_text()
     shown = [f"results/fig{n}.pdf" for n in range(1, 5)]
     shown += [f"results/convergence/{task}.pdf" for task in TINY_TASKS]
-    shown += ["results/fig7.csv", "results/claims.md"]
+    shown += ["results/fig7.csv", "results/claims.md", "results/robustness.md"]
     for path in shown:
         assert f'"{path}": {{"name"' in html, f"{path} is not in the report"
     # Captions come from report/*.rst, rendered with the run's own settings.

@@ -13,6 +13,8 @@ Examples::
         --tables tables.h5 --out results/models/bernoulli_bandit_beta_1_1/seed0
     python -m metabayes structure bernoulli_beta_1_1 --config config.yaml --trace trace.h5 \
         --checkpoints checkpoints.pt --out structure.csv --comparisons structure.h5
+    python -m metabayes structure-variants bernoulli_beta_1_1 --config config.yaml \
+        --trace trace.h5 --checkpoints checkpoints.pt --out variants.csv
     python -m metabayes convergence bernoulli_beta_1_1 --config config.yaml \
         --traces seed0.h5 seed1.h5 --out convergence.h5 --table convergence.csv
     python -m metabayes examples categorical_dir_1_1_1 bernoulli_bandit_beta_1_1 \
@@ -89,6 +91,17 @@ def main(argv: list[str] | None = None) -> int:
             args.comparisons,
             config["structure"]["threads"],
         )
+    elif args.command == "structure-variants":
+        pipeline.compare_structure_variants(
+            args.task,
+            pipeline.structure_settings(config, args.task),
+            pipeline.structure_variants(config),
+            args.trace,
+            args.checkpoints,
+            args.tables,
+            args.out,
+            config["structure"]["threads"],
+        )
     elif args.command == "convergence":
         settings = pipeline.convergence_settings(config)
         pipeline.converge(args.task, settings, args.traces, args.out, args.table)
@@ -135,14 +148,19 @@ def _parser() -> argparse.ArgumentParser:
     behaviour.add_argument("task")
     behaviour.add_argument("trace")
     behaviour.add_argument("--out", required=True)
-    structure = sub.add_parser("structure", help="D_s and D_o of one run (init and final)")
-    structure.add_argument("task")
-    structure.add_argument("--config", action="append", required=True, help="repeatable")
-    structure.add_argument("--trace", required=True)
-    structure.add_argument("--checkpoints", required=True)
-    structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
-    structure.add_argument("--out", required=True, help="table (CSV)")
-    structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
+    for name, help_ in [
+        ("structure", "D_s and D_o of one run (init and final)"),
+        ("structure-variants", "D_s and D_o of one run under every analysis variant"),
+    ]:
+        structure = sub.add_parser(name, help=help_)
+        structure.add_argument("task")
+        structure.add_argument("--config", action="append", required=True, help="repeatable")
+        structure.add_argument("--trace", required=True)
+        structure.add_argument("--checkpoints", required=True)
+        structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
+        structure.add_argument("--out", required=True, help="table (CSV)")
+        if name == "structure":
+            structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
     convergence = sub.add_parser(
         "convergence", help="distances to Opt, MDS and training curves of a task's runs"
     )

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import jsonschema
 import yaml
 
+from metabayes.analysis.coordinates import OPT_COORDINATES
+from metabayes.analysis.structure_runs import PHI_TARGETS, RNN_COMPONENTS
 from metabayes.rnn import INITS
 from metabayes.tasks import TASKS
 
@@ -42,6 +44,23 @@ def _training_block(**extra: dict) -> dict:
         "properties": properties,
     }
 
+
+_VARIANT_PROPERTIES = {
+    "opt_coordinates": {
+        "description": "Coordinates of Opt's state: raw statistics or log posterior parameters.",
+        "enum": list(OPT_COORDINATES),
+    },
+    "rnn_components": {
+        "description": "RNN principal components kept: n (Bayes state dimension), kn or all.",
+        "type": "string",
+        "pattern": RNN_COMPONENTS,
+    },
+    "phi_target": {
+        "description": "Where ϕ lands in Opt → RNN: the whitened projection or the full state.",
+        "enum": list(PHI_TARGETS),
+    },
+}
+"""The ``structure`` settings that choose an analysis variant, also the keys of a variant."""
 
 SCHEMA: dict = {
     "type": "object",
@@ -102,8 +121,23 @@ SCHEMA: dict = {
                 "max_epochs",
                 "patience",
                 "threads",
+                "opt_coordinates",
+                "rnn_components",
+                "phi_target",
+                "variants",
             ],
             "properties": {
+                **_VARIANT_PROPERTIES,
+                "variants": {
+                    "description": "Analysis variants of the robustness stage: each entry "
+                    "overrides some of opt_coordinates, rnn_components, phi_target.",
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": _VARIANT_PROPERTIES,
+                    },
+                },
                 "split": {
                     "description": "Fractions of episodes: fit ϕ, stop early, score D_s/D_o.",
                     "type": "array",

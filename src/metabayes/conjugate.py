@@ -55,6 +55,20 @@ class ConjugateModel(ABC):
     def predictive(self, stats: np.ndarray) -> np.ndarray:
         """Posterior predictive parameters given accumulated statistics (..., stats_dim)."""
 
+    @abstractmethod
+    def posterior_coordinates(self, stats: np.ndarray) -> np.ndarray:
+        """The posterior's parameters, log-scaled where positive, of accumulated statistics.
+
+        A bijection of the statistics (..., stats_dim) → (..., stats_dim), inverted by
+        :meth:`statistics_from_posterior`; an equally valid Bayes state in other coordinates
+        (names: ``posterior_names``). Positive parameters (concentrations, shapes, rates,
+        precisions) are logged; a mean, which is unbounded, stays in natural units.
+        """
+
+    @abstractmethod
+    def statistics_from_posterior(self, coordinates: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`posterior_coordinates` (defined on all real coordinates)."""
+
     def valid_statistics(self, stats: np.ndarray) -> np.ndarray:
         """The nearest statistics some data could produce, per coordinate (..., stats_dim).
 
@@ -87,6 +101,15 @@ class BetaBernoulli(ConjugateModel):
     def predictive(self, stats):
         ones, zeros = stats[..., 0], stats[..., 1]
         return ((self.a + ones) / (self.a + self.b + ones + zeros))[..., None]
+
+    posterior_names = ("log_a", "log_b")
+
+    def posterior_coordinates(self, stats):
+        """log(a + n₁), log(b + n₀): the log posterior Beta parameters."""
+        return np.log(np.array([self.a, self.b]) + stats)
+
+    def statistics_from_posterior(self, coordinates):
+        return np.exp(coordinates) - np.array([self.a, self.b])
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,17 @@ class DirichletCategorical(ConjugateModel):
         alpha = np.asarray(self.alpha)
         return (alpha + stats) / (alpha.sum() + stats.sum(-1, keepdims=True))
 
+    @property
+    def posterior_names(self):
+        return tuple(f"log_alpha{k}" for k in range(len(self.alpha)))
+
+    def posterior_coordinates(self, stats):
+        """log(α_k + n_k): the log posterior Dirichlet parameters."""
+        return np.log(np.asarray(self.alpha) + stats)
+
+    def statistics_from_posterior(self, coordinates):
+        return np.exp(coordinates) - np.asarray(self.alpha)
+
 
 @dataclass(frozen=True)
 class GammaExponential(ConjugateModel):
@@ -155,6 +189,15 @@ class GammaExponential(ConjugateModel):
 
     def predictive(self, stats):
         return np.stack([self.shape + stats[..., 0], self.rate + stats[..., 1]], axis=-1)
+
+    posterior_names = ("log_shape", "log_rate")
+
+    def posterior_coordinates(self, stats):
+        """log(α + n), log(β + Σx): the log posterior Gamma parameters."""
+        return np.log(np.array([self.shape, self.rate]) + stats)
+
+    def statistics_from_posterior(self, coordinates):
+        return np.exp(coordinates) - np.array([self.shape, self.rate])
 
 
 @dataclass(frozen=True)
@@ -191,6 +234,21 @@ class NormalKnownVariance(ConjugateModel):
         precision = 1 / self.s0**2 + n / self.sigma**2
         mean = (self.mu0 / self.s0**2 + sum_x / self.sigma**2) / precision
         return np.stack([mean, np.sqrt(self.sigma**2 + 1 / precision)], axis=-1)
+
+    posterior_names = ("log_precision", "mean")
+
+    def posterior_coordinates(self, stats):
+        """log of the posterior precision 1/s₀² + n/σ², and the posterior mean."""
+        n, sum_x = stats[..., 0], stats[..., 1]
+        precision = 1 / self.s0**2 + n / self.sigma**2
+        mean = (self.mu0 / self.s0**2 + sum_x / self.sigma**2) / precision
+        return np.stack([np.log(precision), mean], axis=-1)
+
+    def statistics_from_posterior(self, coordinates):
+        precision, mean = np.exp(coordinates[..., 0]), coordinates[..., 1]
+        n = (precision - 1 / self.s0**2) * self.sigma**2
+        sum_x = (mean * precision - self.mu0 / self.s0**2) * self.sigma**2
+        return np.stack([n, sum_x], axis=-1)
 
 
 @dataclass(frozen=True)
@@ -239,3 +297,23 @@ class NormalGamma(ConjugateModel):
         beta = self.beta0 + 0.5 * (sum_x2 + self.kappa0 * self.mu0**2 - kappa * mu**2)
         scale = np.sqrt(beta * (kappa + 1) / (alpha * kappa))
         return np.stack([mu, scale, 2 * alpha], axis=-1)
+
+    posterior_names = ("log_kappa", "mean", "log_beta")
+
+    def posterior_coordinates(self, stats):
+        """log κₙ, μₙ and log βₙ (αₙ = α₀ + n/2 is a function of κₙ, so three suffice)."""
+        n, sum_x, sum_x2 = stats[..., 0], stats[..., 1], stats[..., 2]
+        kappa = self.kappa0 + n
+        mu = (self.kappa0 * self.mu0 + sum_x) / kappa
+        beta = self.beta0 + 0.5 * (sum_x2 + self.kappa0 * self.mu0**2 - kappa * mu**2)
+        return np.stack([np.log(kappa), mu, np.log(beta)], axis=-1)
+
+    def statistics_from_posterior(self, coordinates):
+        kappa, mu, beta = (
+            np.exp(coordinates[..., 0]),
+            coordinates[..., 1],
+            np.exp(coordinates[..., 2]),
+        )
+        sum_x = mu * kappa - self.kappa0 * self.mu0
+        sum_x2 = 2 * (beta - self.beta0) - self.kappa0 * self.mu0**2 + kappa * mu**2
+        return np.stack([kappa - self.kappa0, sum_x, sum_x2], axis=-1)

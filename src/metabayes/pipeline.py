@@ -19,6 +19,7 @@ import torch
 from metabayes.analysis.behaviour import bandit_behaviour_table, behaviour_table
 from metabayes.analysis.claims import claims_markdown
 from metabayes.analysis.convergence import analyse, convergence_table
+from metabayes.analysis.coordinates import Coordinates
 from metabayes.analysis.generalisation import (
     N_EXAMPLES,
     bandit_examples,
@@ -27,9 +28,11 @@ from metabayes.analysis.generalisation import (
     extend_prediction,
     prediction_examples,
 )
+from metabayes.analysis.robustness import robustness_markdown, robustness_table
 from metabayes.analysis.structure import EmbeddingSettings, split_episodes
 from metabayes.analysis.structure_runs import (
     LABELS,
+    Variant,
     bandit_machines,
     compare_run,
     expected_reward_dissimilarity,
@@ -65,6 +68,19 @@ from metabayes.training.snapshots import SNAPSHOT_NAME, Snapshots
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
 
+VARIANT_KEYS = ("opt_coordinates", "rnn_components", "phi_target")
+"""The ``structure`` settings that choose the analysis variant (:class:`Variant`)."""
+
+EMBEDDING_KEYS = (
+    "hidden_size",
+    "n_layers",
+    "learning_rate",
+    "batch_size",
+    "max_epochs",
+    "patience",
+)
+"""The ``structure`` settings of ϕ and its training (:class:`EmbeddingSettings`)."""
+
 SNAPSHOT_EVERY_S = 60.0
 """Seconds between snapshots of a training run: at most this much work is lost to a kill."""
 
@@ -92,9 +108,24 @@ def bandit_settings(config: dict) -> dict:
 
 
 def structure_settings(config: dict, task: str) -> dict:
-    """The structural-comparison settings of a task (ϕ's width depends on its kind)."""
-    block = {k: v for k, v in config["structure"].items() if k != "threads"}
+    """The structural-comparison settings of a task (ϕ's width depends on its kind), with the
+    main analysis variant; the ``variants`` list is :func:`structure_variants`'."""
+    block = {k: v for k, v in config["structure"].items() if k not in ("threads", "variants")}
     return {**block, "hidden_size": block["hidden_size"][task_kind(task)]}
+
+
+def structure_variants(config: dict) -> list[dict]:
+    """The analysis variants of the robustness stage: the main one (the ``structure`` block's
+    own choices) first, then each entry of ``structure.variants`` completed from it, without
+    repeats."""
+    block = config["structure"]
+    main = {key: block[key] for key in VARIANT_KEYS}
+    variants = [main]
+    for override in block["variants"]:
+        variant = {**main, **override}
+        if variant not in variants:
+            variants.append(variant)
+    return variants
 
 
 def convergence_settings(config: dict) -> dict:
@@ -288,62 +319,140 @@ def compare_structure(
     comparisons_path: PathLike,
     threads: int = 1,
 ) -> None:
-    """D_s and D_o in both directions at init and final of one run (paper §4.3, Fig. 4).
+    """D_s and D_o in both directions at init and final of one run (paper §4.3, Fig. 4), under
+    the analysis variant of ``settings``.
 
     The episodes are split by the evaluation seed (the same held-out episodes for every
     run); ϕ is seeded by the run's seed. ``tables_path`` is the Gittins-table file (bandits).
     """
     torch.set_num_threads(threads)
-    embedding = EmbeddingSettings(**{k: v for k, v in settings.items() if k != "split"})
-    trace = read_trace(trace_path, labels=list(LABELS))
-    checkpoints = _load_checkpoints(checkpoints_path, task, trace.seed)
-    split = split_episodes(
-        len(trace.theta), tuple(settings["split"]), int(trace.attrs["evaluation_seed"])
-    )
-    nets = _label_networks(task, checkpoints)
-    if task in BANDIT_TASKS:
-        gittins = _gittins(BANDIT_TASKS[task], tables_path)
-        machines = {label: bandit_machines(trace, label, nets[label], gittins) for label in LABELS}
-        dissimilarity = expected_reward_dissimilarity(trace.theta)
-    else:
-        spec = PREDICTION_TASKS[task]
-        machines = {label: prediction_machines(trace, label, nets[label], spec) for label in LABELS}
-        dissimilarity = kl_dissimilarity(spec.model.family)
-    comparisons = compare_run(trace.seed, machines, dissimilarity, split, embedding)
-    provenance = {
-        "config_hash": settings_hash({"structure": settings, "trace": trace.attrs["config_hash"]}),
-        "code_version": code_version(),
-    }
-    table = structure_table(trace, comparisons, split, provenance)
+    run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
+    variant = Variant(**{key: settings[key] for key in VARIANT_KEYS})
+    comparisons = run.compare(variant)
+    table = run.table(comparisons, variant)
     write_csv(table, csv_path)
+    trace = run.trace
     write_comparisons(
         comparisons_path,
         comparisons,
-        machines,
+        run.machines,
         {label: trace.rnn[label].update for label in LABELS},
-        split,
+        run.split,
         {
             "task": task,
             "seed": trace.seed,
             "kind": task_kind(task),
             "n_components": int(table.n_components.iloc[0]),
             "settings": settings,
-            **provenance,
+            **run.provenance,
         },
     )
     for row in table.itertuples():
         log.info(
-            "%s seed %d %s %s: D_s %.4g, D_o %.4g (%d epochs; RNN variance in %d PCs %.3f)",
+            "%s seed %d %s %s: D_s %.4g, D_o %.4g ± %.2g (%d epochs; RNN variance in %d PCs %.3f)",
             task,
             trace.seed,
             row.checkpoint,
             row.direction,
             row.d_s,
             row.d_o,
+            row.d_o_se,
             row.epochs,
-            row.n_components,
+            row.n_rnn_components,
             row.rnn_explained,
         )
+
+
+def compare_structure_variants(
+    task: str,
+    settings: dict,
+    variants: Sequence[dict],
+    trace_path: PathLike,
+    checkpoints_path: PathLike,
+    tables_path: PathLike | None,
+    csv_path: PathLike,
+    threads: int = 1,
+) -> None:
+    """The structural comparison of one run under every analysis variant (robustness stage).
+
+    One structure table (:func:`metabayes.analysis.structure_runs.structure_table`) per
+    variant, stacked, with a ``variant`` column (0 is the main analysis). A ϕ that two
+    variants share (e.g. RNN → Opt when they differ only in where Opt → RNN lands) is fitted
+    once. ``settings`` are ϕ's and the split, as for :func:`compare_structure`.
+    """
+    torch.set_num_threads(threads)
+    run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
+    fitted: dict = {}
+    tables = []
+    for index, choices in enumerate(variants):
+        variant = Variant(**choices)
+        table = run.table(run.compare(variant, fitted), variant)
+        table.insert(2, "variant", index)
+        tables.append(table)
+        final = table[table.checkpoint == "final"].set_index("direction")
+        log.info(
+            "%s seed %d variant %d (%s): final D_s %.3g / %.3g, D_o %.3g / %.3g "
+            "(RNN→Opt / Opt→RNN)",
+            task,
+            run.trace.seed,
+            index,
+            variant.describe(),
+            final.d_s["rnn_to_opt"],
+            final.d_s["opt_to_rnn"],
+            final.d_o["rnn_to_opt"],
+            final.d_o["opt_to_rnn"],
+        )
+    write_csv(pd.concat(tables, ignore_index=True), csv_path)
+
+
+class _StructureRun:
+    """One run's traces as machines, ready for structural comparisons under any variant."""
+
+    def __init__(self, task, settings, trace_path, checkpoints_path, tables_path):
+        self.embedding = EmbeddingSettings(**{k: settings[k] for k in EMBEDDING_KEYS})
+        self.trace = trace = read_trace(trace_path, labels=list(LABELS))
+        checkpoints = _load_checkpoints(checkpoints_path, task, trace.seed)
+        self.split = split_episodes(
+            len(trace.theta), tuple(settings["split"]), int(trace.attrs["evaluation_seed"])
+        )
+        nets = _label_networks(task, checkpoints)
+        if task in BANDIT_TASKS:
+            spec = BANDIT_TASKS[task]
+            gittins = _gittins(spec, tables_path)
+            self.machines = {
+                label: bandit_machines(trace, label, nets[label], gittins) for label in LABELS
+            }
+            self.dissimilarity = expected_reward_dissimilarity(trace.theta)
+            models = spec.arm_models
+        else:
+            spec = PREDICTION_TASKS[task]
+            self.machines = {
+                label: prediction_machines(trace, label, nets[label], spec) for label in LABELS
+            }
+            self.dissimilarity = kl_dissimilarity(spec.model.family)
+            models = (spec.model,)
+        self.coordinates = Coordinates("statistics", models)
+        self.provenance = {
+            "config_hash": settings_hash(
+                {"structure": settings, "trace": trace.attrs["config_hash"]}
+            ),
+            "code_version": code_version(),
+        }
+
+    def compare(self, variant: Variant, fitted: dict | None = None) -> dict:
+        return compare_run(
+            self.trace.seed,
+            self.machines,
+            self.dissimilarity,
+            self.split,
+            self.embedding,
+            variant,
+            self.coordinates,
+            fitted,
+        )
+
+    def table(self, comparisons: dict, variant: Variant) -> pd.DataFrame:
+        return structure_table(self.trace, comparisons, self.split, variant, self.provenance)
 
 
 def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
@@ -469,20 +578,37 @@ def plot_fig3(comparison_paths: Sequence[PathLike], figure_path: PathLike) -> No
 
 
 def write_claims(
-    table_path: PathLike,
+    behaviour_paths: Sequence[PathLike],
     structure_paths: Sequence[PathLike],
     convergence_paths: Sequence[PathLike],
     claims_path: PathLike,
 ) -> None:
-    """The claims table (markdown) from fig7, the structure and the convergence tables."""
-    text = claims_markdown(
-        pd.read_csv(table_path), _concat(structure_paths), _concat(convergence_paths)
-    )
+    """The claims table (markdown) from the behaviour, structure and convergence tables."""
+    structure = _concat(structure_paths)
+    values = per_seed_values(_concat(behaviour_paths), structure)
+    text = claims_markdown(values, structure, _concat(convergence_paths))
     with atomic_path(claims_path) as tmp:
         tmp.write_text(text)
     for line in text.splitlines():
         if line.startswith("## ") and ":" in line:
             log.info("%s", line[3:])
+
+
+def tabulate_robustness(
+    behaviour_paths: Sequence[PathLike],
+    variant_paths: Sequence[PathLike],
+    csv_path: PathLike,
+    markdown_path: PathLike,
+) -> None:
+    """The structural claims' verdicts under every analysis variant, as CSV and markdown."""
+    table = robustness_table(_concat(behaviour_paths), _concat(variant_paths))
+    write_csv(table, csv_path)
+    text = robustness_markdown(table)
+    with atomic_path(markdown_path) as tmp:
+        tmp.write_text(text)
+    for line in text.splitlines():
+        if line.startswith("**"):
+            log.info("%s", line.strip("*"))
 
 
 def _concat(paths: Sequence[PathLike]) -> pd.DataFrame:

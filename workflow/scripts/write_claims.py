@@ -4,7 +4,7 @@ from metabayes import pipeline
 
 pipeline.setup_logging(snakemake.log[0])
 pipeline.write_claims(
-    table_path=snakemake.input.table,
+    behaviour_paths=snakemake.input.behaviour,
     structure_paths=snakemake.input.structure,
     convergence_paths=snakemake.input.convergence,
     claims_path=snakemake.output.claims,

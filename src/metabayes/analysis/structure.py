@@ -67,6 +67,15 @@ class Whitening:
         scale = np.maximum(scale, 1e-9 * max(scale[0], 1e-300))  # a constant direction
         return cls(mean, components, scale, float(variance[:n].sum() / variance.sum()))
 
+    @classmethod
+    def standardise(cls, states: np.ndarray) -> Whitening:
+        """Per-coordinate standardisation of states (m, S): every dimension centred and scaled
+        to unit variance, without rotation or truncation, so the inverse is exact."""
+        states = np.asarray(states, dtype=np.float64)
+        scale = states.std(axis=0, ddof=1)
+        scale = np.maximum(scale, 1e-9 * max(scale.max(), 1e-300))  # constant units
+        return cls(states.mean(axis=0), np.eye(states.shape[1]), scale, 1.0)
+
     def transform(self, states: np.ndarray) -> np.ndarray:
         """(..., S) → whitened coordinates (..., n)."""
         return ((np.asarray(states, dtype=np.float64) - self.mean) @ self.components.T) / self.scale
@@ -187,8 +196,9 @@ class Machine:
     emit: Callable[[np.ndarray], np.ndarray]
 
 
-OutputDissimilarity = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
-"""(Opt-side outputs, RNN-side outputs, episode indices) → D_o; outputs (k, T, P)."""
+OutputDissimilarity = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, float]]
+"""(Opt-side outputs, RNN-side outputs, episode indices) → (D_o, its standard error over the
+episodes); outputs (k, T, P)."""
 
 
 @dataclass
@@ -197,7 +207,9 @@ class Simulation:
 
     d_s: float
     d_o: float
-    embedded: np.ndarray  # (K, T, n) ϕ(simulated state) in the simulating machine's coordinates
+    d_o_se: float  # standard error of D_o over the held-out episodes
+    embedded: np.ndarray  # (K, T, m) ϕ(simulated state) in the simulating machine's whitened
+    # principal-component coordinates
     outputs: np.ndarray  # (K, T, P) the simulating machine's output at the embedded state
     epochs: int
 
@@ -208,10 +220,11 @@ class Comparison:
 
     opt: Whitening
     rnn: Whitening
-    projected: dict[str, np.ndarray]  # "opt", "rnn" → (K, T, n) whitened states
+    projected: dict[str, np.ndarray]  # "opt" (K, T, n), "rnn" (K, T, m): whitened states
     simulations: dict[str, Simulation]  # DIRECTIONS → Simulation
     rnn_truncation_d_o: float  # the dissimilarity of the RNN's outputs at its own states and at
-    # their rank-n reconstruction (RNN outputs in both slots): what no ϕ into it can undo
+    # their rank-m reconstruction (RNN outputs in both slots): what no ϕ into the projection
+    # can undo
 
 
 def compare(
@@ -221,9 +234,15 @@ def compare(
     settings: EmbeddingSettings,
     dissimilarity: OutputDissimilarity,
     seed: int,
-    n_components: int | None = None,
+    rnn_components: int | None = None,
+    full_state_target: bool = False,
+    reuse: dict[str, Simulation] | None = None,
 ) -> Comparison:
     """D_s and D_o in both directions between a Bayes-optimal agent and a meta-learner.
+
+    Opt's states are whitened on all n of their dimensions (n = the Bayes state dimension),
+    the RNN's on its first m principal components. D_s is always scored on the first n
+    whitened coordinates of the simulating machine, so that it is comparable across m.
 
     Args:
         opt, rnn: the two machines on the same reference inputs (same K, T).
@@ -232,42 +251,62 @@ def compare(
         dissimilarity: D_o between outputs of the Opt side and of the RNN side, whichever
             machine emits them (eq. 2 or eq. 3 form).
         seed: seeds ϕ's initialisation and shuffling (one stream per direction).
-        n_components: n; the Opt state dimension if None.
+        rnn_components: m; n if None (the paper's choice), at most the RNN state dimension.
+        full_state_target: in Opt → RNN, ϕ lands in the full RNN state, standardised per
+            dimension, and the RNN's output is read there; otherwise (the paper's §4.3) in the
+            m whitened principal components, the output read at their reconstruction.
+        reuse: simulations already computed for a direction under the same inputs (the
+            caller's promise), taken as they are instead of fitting ϕ again.
     """
-    n = n_components or opt.states.shape[-1]
+    n = opt.states.shape[-1]
     machines = {"opt": opt, "rnn": rnn}
+    sizes = {"opt": n, "rnn": rnn_components or n}
     whitenings = {
-        name: Whitening.fit(m.states[split.train].reshape(-1, m.states.shape[-1]), n)
+        name: Whitening.fit(_flat(m.states, split.train), sizes[name])
         for name, m in machines.items()
     }
     projected = {name: whitenings[name].transform(m.states) for name, m in machines.items()}
-    simulations = {}
+    targets = dict(whitenings)
+    if full_state_target:
+        targets["rnn"] = Whitening.standardise(_flat(rnn.states, split.train))
+    simulations = dict(reuse or {})
     for key, direction in enumerate(DIRECTIONS):
+        if direction in simulations:
+            continue
         source, target = direction.split("_to_")
-        embedded, epochs = _embed(projected[source], projected[target], split, settings, seed, key)
-        outputs = machines[target].emit(whitenings[target].inverse(embedded))
+        whitening, coder = whitenings[target], targets[target]
+        coded = (
+            projected[target] if coder is whitening else coder.transform(machines[target].states)
+        )
+        embedded, epochs = _embed(projected[source], coded, split, settings, seed, key)
+        states = coder.inverse(embedded)
+        if coder is not whitening:  # the embedded state in the target's whitened PCs
+            embedded = whitening.transform(states)
+        outputs = machines[target].emit(states)
         own = machines[source].outputs
         test = split.test
         pair = (outputs, own) if target == "opt" else (own, outputs)
-        d_o = dissimilarity(pair[0][test], pair[1][test], test)
-        d_s = float(np.mean((embedded[test] - projected[target][test]) ** 2))
-        simulations[direction] = Simulation(d_s, float(d_o), embedded, outputs, epochs)
+        d_o, d_o_se = dissimilarity(pair[0][test], pair[1][test], test)
+        d_s = float(np.mean((embedded[test][..., :n] - projected[target][test][..., :n]) ** 2))
+        simulations[direction] = Simulation(d_s, d_o, d_o_se, embedded, outputs, epochs)
     truncated = rnn.emit(whitenings["rnn"].inverse(projected["rnn"]))
-    floor = dissimilarity(rnn.outputs[split.test], truncated[split.test], split.test)
-    return Comparison(whitenings["opt"], whitenings["rnn"], projected, simulations, float(floor))
+    floor, _ = dissimilarity(rnn.outputs[split.test], truncated[split.test], split.test)
+    return Comparison(whitenings["opt"], whitenings["rnn"], projected, simulations, floor)
+
+
+def _flat(states: np.ndarray, episodes: np.ndarray) -> np.ndarray:
+    """The states (K, T, S) of some episodes as rows (k T, S)."""
+    return states[episodes].reshape(-1, states.shape[-1])
 
 
 def _embed(source, target, split: Split, settings, seed, key) -> tuple[np.ndarray, int]:
     """Fit ϕ: source → target (both (K, T, n)) and apply it to every episode."""
 
-    def flat(a, episodes):
-        return a[episodes].reshape(-1, a.shape[-1])
-
     phi, epochs = fit_embedding(
-        flat(source, split.train),
-        flat(target, split.train),
-        flat(source, split.validation),
-        flat(target, split.validation),
+        _flat(source, split.train),
+        _flat(target, split.train),
+        _flat(source, split.validation),
+        _flat(target, split.validation),
         settings,
         seed,
         key,

@@ -18,13 +18,17 @@ output first in both directions; for bandits the eq. 3 form on expected rewards,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import torch
 
+from metabayes.analysis.coordinates import OPT_COORDINATES, Coordinates, in_coordinates
 from metabayes.analysis.structure import (
+    DIRECTIONS,
     Comparison,
     EmbeddingSettings,
     Machine,
@@ -41,6 +45,54 @@ from metabayes.traces import Trace
 
 LABELS = ("init", "final")
 """The checkpoints compared (paper Fig. 4: the untrained and the trained meta-learner)."""
+
+PHI_TARGETS = ("projection", "state")
+"""Where ϕ lands in the Opt → RNN direction (:class:`Variant`)."""
+
+RNN_COMPONENTS = r"^(n|[1-9][0-9]*n|all)$"
+"""The RNN principal components kept: n, a multiple of n (e.g. 4n), or all."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The analysis choices of the structural comparison that the paper leaves open.
+
+    Attributes:
+        opt_coordinates: Opt's state as raw sufficient statistics or log-scale posterior
+            parameters (:mod:`metabayes.analysis.coordinates`).
+        rnn_components: principal components of the RNN state kept: ``n`` (the Bayes state
+            dimension, paper §4.3), a multiple such as ``4n``, or ``all`` (2N).
+        phi_target: in Opt → RNN, ϕ lands in the whitened ``projection`` (the RNN's output
+            read at its reconstruction) or in the full ``state`` (c, h), standardised per unit.
+    """
+
+    opt_coordinates: str
+    rnn_components: str
+    phi_target: str
+
+    def __post_init__(self):
+        if self.opt_coordinates not in OPT_COORDINATES:
+            raise ValueError(f"unknown opt_coordinates {self.opt_coordinates!r}")
+        if not re.match(RNN_COMPONENTS, self.rnn_components):
+            raise ValueError(f"rnn_components {self.rnn_components!r} is not n, kn or all")
+        if self.phi_target not in PHI_TARGETS:
+            raise ValueError(f"unknown phi_target {self.phi_target!r}")
+
+    def components(self, n: int, state_dim: int) -> int:
+        """m, the RNN components kept for a Bayes state of dimension n (at most state_dim)."""
+        if self.rnn_components == "all":
+            return state_dim
+        return min(int(self.rnn_components[:-1] or 1) * n, state_dim)
+
+    def fit_key(self, direction: str, m: int) -> tuple:
+        """What ϕ in ``direction`` depends on besides the run: equal keys, equal fits."""
+        if direction == "opt_to_rnn" and self.phi_target == "state":
+            return direction, self.opt_coordinates, "state"
+        return direction, self.opt_coordinates, m
+
+    def describe(self) -> str:
+        target = "full state" if self.phi_target == "state" else "projection"
+        return f"{self.opt_coordinates}, {self.rnn_components} RNN PCs, Opt→RNN ϕ into {target}"
 
 
 def rnn_output_function(net: MetaLearner, family: Family) -> Callable[[np.ndarray], np.ndarray]:
@@ -87,37 +139,49 @@ def bandit_machines(
 
 
 def kl_dissimilarity(family: Family) -> OutputDissimilarity:
-    """Eq. 2: mean over episodes of Σ_t KL(π_Opt ‖ π_RNN)."""
+    """Eq. 2: mean over episodes of Σ_t KL(π_Opt ‖ π_RNN), with its standard error."""
 
     def dissimilarity(opt_outputs, rnn_outputs, episodes):
-        return float(family.kl(opt_outputs, rnn_outputs).sum(axis=1).mean())
+        return _mean_and_error(family.kl(opt_outputs, rnn_outputs).sum(axis=1))
 
     return dissimilarity
 
 
 def expected_reward_dissimilarity(theta: np.ndarray) -> OutputDissimilarity:
-    """Eq. 3 form: |mean over episodes of Σ_t Σ_a (π_Opt(a) − π_RNN(a)) θ_a|, θ (K, 2)."""
+    """Eq. 3 form: |mean over episodes of Σ_t Σ_a (π_Opt(a) − π_RNN(a)) θ_a|, θ (K, 2), with
+    the standard error of the mean inside the absolute value."""
 
     def dissimilarity(opt_outputs, rnn_outputs, episodes):
         gap = ((opt_outputs - rnn_outputs) * theta[episodes, None, :]).sum(axis=(1, 2))
-        return float(abs(gap.mean()))
+        mean, error = _mean_and_error(gap)
+        return abs(mean), error
 
     return dissimilarity
+
+
+def _mean_and_error(per_episode: np.ndarray) -> tuple[float, float]:
+    """Mean over episodes and its standard error (0 for a single episode)."""
+    k = len(per_episode)
+    error = per_episode.std(ddof=1) / np.sqrt(k) if k > 1 else 0.0
+    return float(per_episode.mean()), float(error)
 
 
 def structure_table(
     trace: Trace,
     comparisons: dict[str, Comparison],
     split: Split,
+    variant: Variant,
     provenance: dict[str, str],
 ) -> pd.DataFrame:
     """One row per (checkpoint, direction): D_s, D_o and what they were measured with.
 
-    Columns: task, seed, checkpoint, update, direction, d_s, d_o, epochs (of ϕ's training),
-    n_components, rnn_explained (fraction of the RNN state variance along the n principal
-    components), rnn_truncation_d_o (D_o of the RNN's own states after the rank-n round
-    trip, a floor for Opt → RNN), n_train, n_validation, n_test (episodes), then the
-    ``provenance`` columns (config_hash, code_version).
+    Columns: task, seed, checkpoint, update, direction, d_s, d_o, d_o_se (its standard error
+    over the held-out episodes), epochs (of ϕ's training), n_components (n, the Bayes state
+    dimension), opt_coordinates, rnn_components (the setting) and n_rnn_components (m),
+    phi_target, rnn_explained (fraction of the RNN state variance along its m principal
+    components), rnn_truncation_d_o (D_o of the RNN's own states after the rank-m round
+    trip, a floor for Opt → RNN into the projection), n_train, n_validation, n_test
+    (episodes), then the ``provenance`` columns (config_hash, code_version).
     """
     rows = []
     for label, comparison in comparisons.items():
@@ -131,8 +195,13 @@ def structure_table(
                     "direction": direction,
                     "d_s": simulation.d_s,
                     "d_o": simulation.d_o,
+                    "d_o_se": simulation.d_o_se,
                     "epochs": simulation.epochs,
                     "n_components": len(comparison.opt.scale),
+                    "opt_coordinates": variant.opt_coordinates,
+                    "rnn_components": variant.rnn_components,
+                    "n_rnn_components": len(comparison.rnn.scale),
+                    "phi_target": variant.phi_target,
                     "rnn_explained": comparison.rnn.explained,
                     "rnn_truncation_d_o": comparison.rnn_truncation_d_o,
                     "n_train": len(split.train),
@@ -150,9 +219,37 @@ def compare_run(
     dissimilarity: OutputDissimilarity,
     split: Split,
     settings: EmbeddingSettings,
+    variant: Variant,
+    coordinates: Coordinates,
+    fitted: dict | None = None,
 ) -> dict[str, Comparison]:
-    """Both directions for each checkpoint label's (Opt, RNN); ϕ is seeded by the run's seed."""
-    return {
-        label: compare(opt, rnn, split, settings, dissimilarity, seed=seed)
-        for label, (opt, rnn) in machines.items()
-    }
+    """Both directions for each checkpoint label's (Opt, RNN) under one analysis variant.
+
+    ϕ is seeded by the run's seed, the same for every variant.
+
+    Args:
+        machines: label → (Opt with its state as sufficient statistics, the RNN).
+        coordinates: Opt's models; their name is replaced by the variant's.
+        fitted: simulations of other variants of this run, by (label, fit key); those this
+            variant would fit again are reused, and its own are added.
+    """
+    coordinates = replace(coordinates, name=variant.opt_coordinates)
+    fitted = {} if fitted is None else fitted
+    comparisons = {}
+    for label, (opt, rnn) in machines.items():
+        m = variant.components(opt.states.shape[-1], rnn.states.shape[-1])
+        keys = {d: (label, variant.fit_key(d, m)) for d in DIRECTIONS}
+        comparison = compare(
+            in_coordinates(opt, coordinates),
+            rnn,
+            split,
+            settings,
+            dissimilarity,
+            seed=seed,
+            rnn_components=m,
+            full_state_target=variant.phi_target == "state",
+            reuse={d: fitted[key] for d, key in keys.items() if key in fitted},
+        )
+        fitted.update({key: comparison.simulations[d] for d, key in keys.items()})
+        comparisons[label] = comparison
+    return comparisons

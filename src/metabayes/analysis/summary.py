@@ -27,10 +27,14 @@ CHECKPOINTS = ("init", "final")
 def per_seed_values(behaviour: pd.DataFrame, structure: pd.DataFrame) -> pd.DataFrame:
     """Long table of every measured value: task, seed, checkpoint, column, value.
 
+    Besides the :data:`COLUMNS`, the standard errors where the tables carry them: column
+    ``behaviour_se`` (eq. 3's, bandit rows) and ``<direction>_d_o_se``.
+
     Args:
         behaviour: rows of the behaviour tables (prediction rows carry ``kl_sum``, bandit
             rows ``eq3``); only the init and final checkpoints are used.
-        structure: rows of the structure tables (``direction``, ``d_s``, ``d_o``).
+        structure: rows of the structure tables (``direction``, ``d_s``, ``d_o``, and
+            ``d_o_se``).
     """
     measure = pd.Series(np.nan, index=behaviour.index)
     for name in ("kl_sum", "eq3"):  # eq. 2 (prediction rows) or eq. 3 (bandit rows)
@@ -42,7 +46,16 @@ def per_seed_values(behaviour: pd.DataFrame, structure: pd.DataFrame) -> pd.Data
             column="behaviour", value=measure[kept]
         )
     ]
-    for score in ("d_s", "d_o"):
+    if "eq3_se" in behaviour:
+        noisy = kept & behaviour.eq3_se.notna()
+        rows.append(
+            behaviour.loc[noisy, ["task", "seed", "checkpoint"]].assign(
+                column="behaviour_se", value=behaviour.eq3_se[noisy]
+            )
+        )
+    for score in ("d_s", "d_o", "d_o_se"):
+        if score not in structure:
+            continue
         rows.append(
             structure[["task", "seed", "checkpoint"]].assign(
                 column=structure.direction + "_" + score, value=structure[score]

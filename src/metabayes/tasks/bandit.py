@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metabayes.conjugate import BetaBernoulli, ConjugateModel, NormalKnownVariance
+
 N_ARMS = 2
 INPUT_DIM = N_ARMS + 1
 
@@ -48,6 +50,10 @@ class NormalPrior:
 class BernoulliRewards:
     """r ~ Bernoulli(θ_a), as 0.0 or 1.0."""
 
+    def arm_model(self, prior: BetaPrior) -> BetaBernoulli:
+        """One arm as a conjugate model: its statistics are (successes, failures)."""
+        return BetaBernoulli(prior.a, prior.b)
+
     def sample(self, rng: np.random.Generator, theta: np.ndarray, T: int) -> np.ndarray:
         """Reward table (n, T, 2) for θ of shape (n, 2)."""
         return (rng.random((len(theta), T, theta.shape[1])) < theta[:, None]).astype(np.float64)
@@ -58,6 +64,10 @@ class GaussianRewards:
     """r ~ Normal(θ_a, σ²) with σ known."""
 
     sigma: float
+
+    def arm_model(self, prior: NormalPrior) -> NormalKnownVariance:
+        """One arm as a conjugate model: its statistics are (pulls, reward sum)."""
+        return NormalKnownVariance(prior.mean, prior.sd, self.sigma)
 
     def sample(self, rng: np.random.Generator, theta: np.ndarray, T: int) -> np.ndarray:
         """Reward table (n, T, 2) for θ of shape (n, 2)."""
@@ -99,6 +109,12 @@ class BanditTask:
         """Names of the Bayes state (sufficient statistics), arm by arm."""
         names = ("successes", "failures") if self.bernoulli else ("pulls", "reward_sum")
         return tuple(f"{name}_{arm}" for arm in range(N_ARMS) for name in names)
+
+    @property
+    def arm_models(self) -> tuple[ConjugateModel, ...]:
+        """Each arm's reward model with its prior; the Bayes state is their statistics, arm by
+        arm (:attr:`state_names`)."""
+        return tuple(self.reward.arm_model(prior) for prior in self.priors)
 
     def sample(self, rng: np.random.Generator, n_episodes: int, T: int) -> BanditEpisodes:
         """Draw θ from the prior and the reward table r[t, a] of every episode."""
