@@ -100,7 +100,7 @@ def _machine_needing_three_dimensions(counts) -> Machine:
 
 
 def test_full_state_target_reproduces_outputs_that_the_projection_loses():
-    counts, _ = _bernoulli_histories()
+    counts, _ = _bernoulli_histories(K=200)
     opt, rnn = _counts_machine(counts), _machine_needing_three_dimensions(counts)
     projection = _compare(opt, rnn)
     full = _compare(opt, rnn, full_state_target=True)
