@@ -87,11 +87,11 @@ def test_shipped_config_and_presets_are_valid(config):
         ),
         (
             lambda c: c["structure"]["variants"].append({"phi_target": "hidden"}),
-            "config key 'structure.variants.4.phi_target': 'hidden' is not one of",
+            "config key 'structure.variants.5.phi_target': 'hidden' is not one of",
         ),
         (
             lambda c: c["structure"]["variants"].append({"components": "2n"}),
-            "config key 'structure.variants.4.components' is not known",
+            "config key 'structure.variants.5.components' is not known",
         ),
         (
             lambda c: c["structure"].update(variants={"opt_coordinates": "posterior"}),

@@ -120,10 +120,14 @@ def test_d_s_is_scored_on_the_first_n_components_whatever_m():
     rich = _mixed_machine(np.concatenate([counts, order[..., None]], axis=-1), seed=2)
     comparison = _compare(_counts_machine(counts), rich, rnn_components=3)
     test = split_episodes(100, (0.6, 0.2, 0.2), seed=0).test
+    assert len(comparison.rnn.scale) == 3  # ϕ works in 3 components
     simulation = comparison.simulations["opt_to_rnn"]
-    assert simulation.embedded.shape[-1] == 3
-    error = (simulation.embedded[test] - comparison.projected["rnn"][test])[..., :2]
+    assert simulation.embedded.shape[-1] == comparison.projected["rnn"].shape[-1] == 2
+    error = simulation.embedded[test] - comparison.projected["rnn"][test]
     assert simulation.d_s == pytest.approx(np.mean(error**2), rel=1e-12)
+    full = _compare(_counts_machine(counts), rich, rnn_full_state=True)
+    assert full.rnn.explained == 1.0 and np.allclose(full.rnn.components, np.eye(3))
+    assert full.rnn_truncation_d_o == pytest.approx(0, abs=1e-9)  # nothing is truncated
 
 
 def test_reused_directions_are_taken_as_they_are():

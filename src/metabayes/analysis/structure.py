@@ -208,8 +208,8 @@ class Simulation:
     d_s: float
     d_o: float
     d_o_se: float  # standard error of D_o over the held-out episodes
-    embedded: np.ndarray  # (K, T, m) ϕ(simulated state) in the simulating machine's whitened
-    # principal-component coordinates
+    embedded: np.ndarray  # (K, T, n) ϕ(simulated state) in the simulating machine's first n
+    # whitened principal components
     outputs: np.ndarray  # (K, T, P) the simulating machine's output at the embedded state
     epochs: int
 
@@ -219,12 +219,12 @@ class Comparison:
     """Both directions between Opt and the RNN, with the projections they work in."""
 
     opt: Whitening
-    rnn: Whitening
-    projected: dict[str, np.ndarray]  # "opt" (K, T, n), "rnn" (K, T, m): whitened states
+    rnn: Whitening  # the RNN coordinates ϕ reads and writes (m components, or the full state)
+    projected: dict[str, np.ndarray]  # "opt", "rnn" → (K, T, n) first n whitened components
     simulations: dict[str, Simulation]  # DIRECTIONS → Simulation
     rnn_truncation_d_o: float  # the dissimilarity of the RNN's outputs at its own states and at
-    # their rank-m reconstruction (RNN outputs in both slots): what no ϕ into the projection
-    # can undo
+    # their reconstruction from the RNN coordinates (RNN outputs in both slots): what no ϕ
+    # into them can undo
 
 
 def compare(
@@ -235,14 +235,17 @@ def compare(
     dissimilarity: OutputDissimilarity,
     seed: int,
     rnn_components: int | None = None,
+    rnn_full_state: bool = False,
     full_state_target: bool = False,
     reuse: dict[str, Simulation] | None = None,
 ) -> Comparison:
     """D_s and D_o in both directions between a Bayes-optimal agent and a meta-learner.
 
-    Opt's states are whitened on all n of their dimensions (n = the Bayes state dimension),
-    the RNN's on its first m principal components. D_s is always scored on the first n
-    whitened coordinates of the simulating machine, so that it is comparable across m.
+    ϕ reads and writes Opt's states whitened on all n of their dimensions (n = the Bayes
+    state dimension) and the RNN's whitened on its first m principal components, or its full
+    state standardised per unit. D_s is always scored in the simulating machine's first n
+    whitened principal components (also what Figure 3 draws), so that it is comparable
+    across these choices.
 
     Args:
         opt, rnn: the two machines on the same reference inputs (same K, T).
@@ -252,46 +255,54 @@ def compare(
             machine emits them (eq. 2 or eq. 3 form).
         seed: seeds ϕ's initialisation and shuffling (one stream per direction).
         rnn_components: m; n if None (the paper's choice), at most the RNN state dimension.
+        rnn_full_state: the RNN side is its full state standardised per unit (m ignored):
+            whitening all 2N principal components would blow the float32 noise of the
+            directions the states do not use up to unit variance.
         full_state_target: in Opt → RNN, ϕ lands in the full RNN state, standardised per
-            dimension, and the RNN's output is read there; otherwise (the paper's §4.3) in the
-            m whitened principal components, the output read at their reconstruction.
+            unit, and the RNN's output is read there; otherwise (the paper's §4.3) in the
+            RNN's coordinates above, the output read at their reconstruction.
         reuse: simulations already computed for a direction under the same inputs (the
             caller's promise), taken as they are instead of fitting ϕ again.
     """
     n = opt.states.shape[-1]
     machines = {"opt": opt, "rnn": rnn}
-    sizes = {"opt": n, "rnn": rnn_components or n}
-    whitenings = {
-        name: Whitening.fit(_flat(m.states, split.train), sizes[name])
-        for name, m in machines.items()
+    train = {name: _flat(m.states, split.train) for name, m in machines.items()}
+    scores = {name: Whitening.fit(train[name], n) for name in machines}
+    projected = {name: scores[name].transform(m.states) for name, m in machines.items()}
+    full = Whitening.standardise(train["rnn"]) if rnn_full_state or full_state_target else None
+    m = rnn_components or n
+    codings = {
+        "opt": scores["opt"],
+        "rnn": full
+        if rnn_full_state
+        else scores["rnn"]
+        if m == n
+        else Whitening.fit(train["rnn"], m),
     }
-    projected = {name: whitenings[name].transform(m.states) for name, m in machines.items()}
-    targets = dict(whitenings)
-    if full_state_target:
-        targets["rnn"] = Whitening.standardise(_flat(rnn.states, split.train))
+    coded = {name: codings[name].transform(m.states) for name, m in machines.items()}
+    targets = {**codings, "rnn": full} if full_state_target else codings
     simulations = dict(reuse or {})
     for key, direction in enumerate(DIRECTIONS):
         if direction in simulations:
             continue
         source, target = direction.split("_to_")
-        whitening, coder = whitenings[target], targets[target]
-        coded = (
-            projected[target] if coder is whitening else coder.transform(machines[target].states)
+        coder = targets[target]
+        goal = (
+            coded[target] if coder is codings[target] else coder.transform(machines[target].states)
         )
-        embedded, epochs = _embed(projected[source], coded, split, settings, seed, key)
-        states = coder.inverse(embedded)
-        if coder is not whitening:  # the embedded state in the target's whitened PCs
-            embedded = whitening.transform(states)
+        z, epochs = _embed(coded[source], goal, split, settings, seed, key)
+        states = coder.inverse(z)
+        embedded = z if coder is scores[target] else scores[target].transform(states)
         outputs = machines[target].emit(states)
         own = machines[source].outputs
         test = split.test
         pair = (outputs, own) if target == "opt" else (own, outputs)
         d_o, d_o_se = dissimilarity(pair[0][test], pair[1][test], test)
-        d_s = float(np.mean((embedded[test][..., :n] - projected[target][test][..., :n]) ** 2))
+        d_s = float(np.mean((embedded[test] - projected[target][test]) ** 2))
         simulations[direction] = Simulation(d_s, d_o, d_o_se, embedded, outputs, epochs)
-    truncated = rnn.emit(whitenings["rnn"].inverse(projected["rnn"]))
+    truncated = rnn.emit(codings["rnn"].inverse(coded["rnn"]))
     floor, _ = dissimilarity(rnn.outputs[split.test], truncated[split.test], split.test)
-    return Comparison(whitenings["opt"], whitenings["rnn"], projected, simulations, floor)
+    return Comparison(scores["opt"], codings["rnn"], projected, simulations, floor)
 
 
 def _flat(states: np.ndarray, episodes: np.ndarray) -> np.ndarray:

@@ -61,7 +61,9 @@ class Variant:
         opt_coordinates: Opt's state as raw sufficient statistics or log-scale posterior
             parameters (:mod:`metabayes.analysis.coordinates`).
         rnn_components: principal components of the RNN state kept: ``n`` (the Bayes state
-            dimension, paper §4.3), a multiple such as ``4n``, or ``all`` (2N).
+            dimension, paper §4.3), a multiple such as ``4n``, or ``all``: the full (c, h)
+            standardised per unit (whitening all 2N components would blow float32 noise up
+            to unit variance).
         phi_target: in Opt → RNN, ϕ lands in the whitened ``projection`` (the RNN's output
             read at its reconstruction) or in the full ``state`` (c, h), standardised per unit.
     """
@@ -84,11 +86,16 @@ class Variant:
             return state_dim
         return min(int(self.rnn_components[:-1] or 1) * n, state_dim)
 
+    @property
+    def full_state(self) -> bool:
+        """The RNN side is its full state (standardised per unit), not principal components."""
+        return self.rnn_components == "all"
+
     def fit_key(self, direction: str, m: int) -> tuple:
         """What ϕ in ``direction`` depends on besides the run: equal keys, equal fits."""
-        if direction == "opt_to_rnn" and self.phi_target == "state":
+        if direction == "opt_to_rnn" and (self.phi_target == "state" or self.full_state):
             return direction, self.opt_coordinates, "state"
-        return direction, self.opt_coordinates, m
+        return direction, self.opt_coordinates, "state" if self.full_state else m
 
     def describe(self) -> str:
         target = "full state" if self.phi_target == "state" else "projection"
@@ -247,6 +254,7 @@ def compare_run(
             dissimilarity,
             seed=seed,
             rnn_components=m,
+            rnn_full_state=variant.full_state,
             full_state_target=variant.phi_target == "state",
             reuse={d: fitted[key] for d, key in keys.items() if key in fitted},
         )
