@@ -4,15 +4,16 @@ A machine M *simulates* a machine N if some map ϕ from N's states into M's stat
 trace of N into a trace of M on which the outputs agree. Approximately, along reference
 traces (the same inputs to both machines):
 
-1. each machine's states (K, T, S) are projected onto their first n principal components
-   and whitened (:class:`Whitening`), n = the Bayes state dimension, fitted on the training
-   episodes;
-2. ϕ, an MLP, is regressed from N's whitened states onto M's on the training episodes,
+1. each machine's states (K, T, S) are projected onto their first principal components and
+   whitened (:class:`Whitening`), fitted on the training episodes: all n of Opt's (n = the
+   Bayes state dimension) and, as the paper, n of the RNN's (or m ≥ n, or the RNN's full
+   state standardised per unit: analysis choices, :func:`compare`);
+2. ϕ, an MLP, is regressed from N's coordinates onto M's on the training episodes,
    stopping early on the validation episodes (:func:`fit_embedding`);
-3. on the held-out test episodes, D_s is the mean squared error of ϕ in whitened units
-   (averaged over the n coordinates: 1 is the error of predicting the mean), and D_o the
-   output dissimilarity between N's output at its own state and M's output at ϕ(state)
-   mapped back to M's state space (inverse whitening and PCA), :func:`simulate`.
+3. on the held-out test episodes, D_s is the mean squared error of ϕ in the simulating
+   machine's first n whitened components (1 is the error of predicting the mean), and D_o
+   the output dissimilarity between N's output at its own state and M's output at ϕ(state)
+   mapped back to M's state space (inverse whitening and PCA), with its standard error.
 
 Directions carry the paper's arrows: ``rnn_to_opt`` embeds the RNN's states in Opt's (Opt
 simulates the RNN), ``opt_to_rnn`` the reverse. A machine that merges states another keeps

@@ -98,8 +98,9 @@ class Variant:
         return direction, self.opt_coordinates, "state" if self.full_state else m
 
     def describe(self) -> str:
-        target = "full state" if self.phi_target == "state" else "projection"
-        return f"{self.opt_coordinates}, {self.rnn_components} RNN PCs, Opt→RNN ϕ into {target}"
+        rnn = "full RNN state" if self.full_state else f"{self.rnn_components} RNN PCs"
+        target = "full state" if self.phi_target == "state" or self.full_state else "projection"
+        return f"{self.opt_coordinates}, {rnn}, Opt→RNN ϕ into {target}"
 
 
 def rnn_output_function(net: MetaLearner, family: Family) -> Callable[[np.ndarray], np.ndarray]:
