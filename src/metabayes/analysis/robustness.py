@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metabayes.analysis.claims import STRUCTURAL, evaluate
+from metabayes.analysis.claims import STRUCTURAL, evaluate, yes_no
 from metabayes.analysis.summary import per_seed_values
 
 VARIANT_COLUMNS = ("opt_coordinates", "rnn_components", "phi_target")
@@ -43,7 +43,7 @@ def robustness_table(behaviour: pd.DataFrame, structure: pd.DataFrame) -> pd.Dat
                         "variant": int(variant),
                         **choices,
                         "task": task,
-                        "holds": bool(holds),
+                        "holds": holds,
                         "measured": measured,
                         "verdict": verdict,
                     }
@@ -85,7 +85,9 @@ def robustness_markdown(table: pd.DataFrame) -> str:
 def summary_line(claim: pd.DataFrame, variants: pd.DataFrame) -> str:
     """A claim's verdict under the main variant and how the others change it."""
     counts = claim.groupby("variant", sort=True).agg(
-        verdict=("verdict", "first"), held=("holds", "sum"), tasks=("task", "size")
+        verdict=("verdict", "first"),
+        held=("holds", lambda holds: sum(h is True for h in holds)),
+        tasks=("task", "size"),
     )
     main = counts.iloc[0]
     text = f"{main.verdict} ({main.held}/{main.tasks}) under the main analysis"
@@ -113,7 +115,7 @@ def _verdict_grid(claim: pd.DataFrame, variants: pd.DataFrame) -> list[str]:
     header = " | ".join(f"variant {v}" for v in grid.columns)
     lines = [f"| task | {header} |", "|---|" + "---|" * len(grid.columns)]
     for task, row in grid.iterrows():
-        lines.append(f"| `{task}` | " + " | ".join("yes" if h else "no" for h in row) + " |")
+        lines.append(f"| `{task}` | " + " | ".join(yes_no(h) for h in row) + " |")
     verdicts = claim.groupby("variant", sort=True).verdict.first()
     lines.append("| **verdict** | " + " | ".join(verdicts[v] for v in grid.columns) + " |")
     return lines
