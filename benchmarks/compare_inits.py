@@ -70,10 +70,10 @@ def main() -> None:
     for name, v in values.items():
         print(f"claims with the {name} initialisation:")
         for number, claim, verdict, rows in claims.evaluate(v, NO_CONVERGENCE, CLAIMS):
-            held = sum(h for _, h, _ in rows)
+            held = sum(h is True for _, h, _ in rows)
             print(f"  {number}. {claim.title}: {verdict} ({held}/{len(rows)})")
             for task, holds, text in rows:
-                print(f"       {task:34s} {'yes' if holds else 'no ':3s} {text}")
+                print(f"       {task:34s} {claims.yes_no(holds)}: {text}")
 
 
 if __name__ == "__main__":
