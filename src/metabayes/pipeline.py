@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from functools import partial
 from pathlib import Path
 
@@ -68,17 +68,10 @@ from metabayes.training.snapshots import SNAPSHOT_NAME, Snapshots
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
 
-VARIANT_KEYS = ("opt_coordinates", "rnn_components", "phi_target")
+VARIANT_KEYS = tuple(field.name for field in fields(Variant))
 """The ``structure`` settings that choose the analysis variant (:class:`Variant`)."""
 
-EMBEDDING_KEYS = (
-    "hidden_size",
-    "n_layers",
-    "learning_rate",
-    "batch_size",
-    "max_epochs",
-    "patience",
-)
+EMBEDDING_KEYS = tuple(field.name for field in fields(EmbeddingSettings))
 """The ``structure`` settings of ϕ and its training (:class:`EmbeddingSettings`)."""
 
 SNAPSHOT_EVERY_S = 60.0
