@@ -4,7 +4,8 @@ Each claim has a per-task test on the medians over seeds (and 5–95 % quantiles
 :mod:`metabayes.analysis.summary`, on per-seed values where noise matters (the standard
 errors of eq. 3 and of D_o), or on the per-run distances to Opt of
 :mod:`metabayes.analysis.convergence`. A claim is *reproduced* when its test holds on every task
-it concerns, *not reproduced* when it holds on none, and *mixed* otherwise. The thresholds
+it concerns, *not reproduced* when it holds on none, *undecided* when every task's test lies
+within the noise of its measurement (claim 1 for bandits), and *mixed* otherwise. The thresholds
 are this project's choices (the paper states its claims qualitatively); they are printed
 with the verdicts.
 """
@@ -203,7 +204,7 @@ and so on its analysis choices."""
 
 def evaluate(
     values: pd.DataFrame, convergence: pd.DataFrame, numbers: tuple[int, ...] | None = None
-) -> list[tuple[int, Claim, str, list[tuple[str, bool, str]]]]:
+) -> list[tuple[int, Claim, str, list[tuple[str, bool | None, str]]]]:
     """For every claim (or those ``numbers``): its number, the claim, its verdict and, per task
     it concerns, (task, holds, numbers).
 
