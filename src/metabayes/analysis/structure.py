@@ -267,20 +267,18 @@ def compare(
     """
     n = opt.states.shape[-1]
     machines = {"opt": opt, "rnn": rnn}
-    train = {name: _flat(m.states, split.train) for name, m in machines.items()}
+    train = {name: _flat(machine.states, split.train) for name, machine in machines.items()}
     scores = {name: Whitening.fit(train[name], n) for name in machines}
-    projected = {name: scores[name].transform(m.states) for name, m in machines.items()}
+    projected = {name: scores[name].transform(machine.states) for name, machine in machines.items()}
     full = Whitening.standardise(train["rnn"]) if rnn_full_state or full_state_target else None
-    m = rnn_components or n
-    codings = {
-        "opt": scores["opt"],
-        "rnn": full
-        if rnn_full_state
-        else scores["rnn"]
-        if m == n
-        else Whitening.fit(train["rnn"], m),
-    }
-    coded = {name: codings[name].transform(m.states) for name, m in machines.items()}
+    if rnn_full_state:
+        rnn_coding = full
+    elif (rnn_components or n) == n:
+        rnn_coding = scores["rnn"]
+    else:
+        rnn_coding = Whitening.fit(train["rnn"], rnn_components)
+    codings = {"opt": scores["opt"], "rnn": rnn_coding}
+    coded = {name: codings[name].transform(machine.states) for name, machine in machines.items()}
     targets = {**codings, "rnn": full} if full_state_target else codings
     simulations = dict(reuse or {})
     for key, direction in enumerate(DIRECTIONS):
