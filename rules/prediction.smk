@@ -1,15 +1,21 @@
 # The prediction half of the paper: train → traces (behaviour in rules/behaviour.smk).
 
 
-# Meta-train one LSTM on one prediction task (BPTT, log-loss, Adam), with checkpoints.
-rule train_predictor:
+# Meta-train the LSTMs of one prediction task, one per seed (BPTT, log-loss, Adam), with
+# checkpoints. The seeds are trained as one stacked model in one job, which is faster than one
+# job per seed; each seed's result does not depend on which seeds share the job.
+rule train_predictors:
     output:
-        checkpoints="results/models/{task}/seed{seed}/checkpoints.pt",
-        training_log="results/models/{task}/seed{seed}/training_log.csv",
+        checkpoints=expand(
+            "results/models/{{task}}/seed{seed}/checkpoints.pt", seed=SEEDS
+        ),
+        training_logs=expand(
+            "results/models/{{task}}/seed{seed}/training_log.csv", seed=SEEDS
+        ),
     log:
-        "results/logs/train_predictor/{task}/seed{seed}.log",
+        "results/logs/train_predictors/{task}.log",
     benchmark:
-        "results/benchmarks/train_predictor/{task}/seed{seed}.tsv"
+        "results/benchmarks/train_predictors/{task}.tsv"
     wildcard_constraints:
         task=alternation(PREDICTION),
     conda:
@@ -17,8 +23,9 @@ rule train_predictor:
     threads: config["prediction"]["threads"]
     params:
         settings=PREDICTION_SETTINGS,
+        seeds=SEEDS,
     script:
-        "../workflow/scripts/train_predictor.py"
+        "../workflow/scripts/train_predictors.py"
 
 
 # Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes.

@@ -11,6 +11,7 @@ import torch
 from metabayes.agents import RNNAgent
 from metabayes.bandit_agents import discounted_return, play
 from metabayes.families import Categorical
+from metabayes.stack import StackedMetaLearner
 from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
 from metabayes.training.bandit import (
     BanditSettings,
@@ -55,11 +56,11 @@ def test_training_rollout_is_the_agent_interface_rollout():
     episodes = task.sample(np.random.default_rng(0), 32, 7)
     uniforms = action_uniforms(np.random.default_rng(1), 32, 7)
     with torch.no_grad():
-        game = play_batch(net, episodes, uniforms)
+        game = play_batch(StackedMetaLearner([net]), [episodes], [uniforms])
     reference = play(RNNAgent(net, Categorical(2)), task, episodes, uniforms)
-    np.testing.assert_array_equal(game.actions.numpy(), reference.actions)
-    np.testing.assert_allclose(game.rewards.numpy(), reference.rewards, rtol=1e-6)
-    np.testing.assert_allclose(game.log_probs.exp().numpy(), reference.probabilities, atol=1e-6)
+    np.testing.assert_array_equal(game.actions[0].numpy(), reference.actions)
+    np.testing.assert_allclose(game.rewards[0].numpy(), reference.rewards, rtol=1e-6)
+    np.testing.assert_allclose(game.log_probs[0].exp().numpy(), reference.probabilities, atol=1e-6)
 
 
 def test_single_step_is_the_sequence_forward():

@@ -35,10 +35,10 @@ def job_rules() -> set[str]:
 
 def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):
     jobs = planned_jobs(paper_plan)
-    assert jobs["train_predictor"] == 100 and jobs["train_bandit_agent"] == 40
+    assert jobs["train_predictors"] == 10 and jobs["train_bandit_agent"] == 40
     assert jobs["compare_structure"] == 140 and jobs["converge"] == 14
     assert jobs["compare_structure_variants"] == 140 and jobs["tabulate_robustness"] == 1
-    assert jobs["total"] == 769  # 628 before the robustness stage
+    assert jobs["total"] == 679  # 769 with one training job per (task, seed)
 
 
 def test_slurm_jobs_get_their_rules_requests_account_and_partition(paper_plan, job_rules):

@@ -105,16 +105,17 @@ def test_a_snapshot_of_other_settings_is_ignored(tmp_path, monkeypatch, caplog):
 
 
 def test_the_snapshot_is_removed_once_the_outputs_are_written(tmp_path):
+    outputs = [tmp_path / f"seed{seed}" for seed in (0, 1)]
     pipeline.train_prediction(
         "bernoulli_beta_1_1",
-        0,
+        [0, 1],
         asdict(TINY_SETTINGS),
-        tmp_path / "checkpoints.pt",
-        tmp_path / "training_log.csv",
+        [out / "checkpoints.pt" for out in outputs],
+        [out / "training_log.csv" for out in outputs],
         snapshot_every_s=0,
     )
-    assert (tmp_path / "checkpoints.pt").exists()
-    assert not (tmp_path / SNAPSHOT_NAME).exists()
+    assert all((out / "checkpoints.pt").exists() for out in outputs)
+    assert not any((out / SNAPSHOT_NAME).exists() for out in outputs)
 
 
 def test_killed_training_process_resumes_from_its_snapshot(tmp_path):

@@ -40,7 +40,7 @@ TINY_CONFIG = [
 def test_paper_scale_plan(paper_plan):
     """10 prediction and 4 bandit tasks × 10 seeds; the Gittins tables come first."""
     jobs = planned_jobs(paper_plan)
-    assert jobs["train_predictor"] == 100
+    assert jobs["train_predictors"] == 10
     assert jobs["dump_prediction_traces"] == 100
     assert jobs["gittins_table"] == 4
     assert jobs["train_bandit_agent"] == 40
@@ -339,7 +339,7 @@ def test_stage_targets_plan_only_their_stage(tmp_path, target):
         snakemake(target, "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path).stdout
     )
     assert jobs["gittins_table"] == 1
-    assert jobs.get("train_predictor", 0) == (0 if target == "gittins" else 3)
+    assert jobs.get("train_predictors", 0) == (0 if target == "gittins" else 3)
     assert jobs.get("train_bandit_agent", 0) == (0 if target == "gittins" else 1)
     assert ("dump_bandit_traces" in jobs) == (target in ("traces", "behaviour"))
     assert ("collect_behaviour" in jobs) == (target == "behaviour")
@@ -355,7 +355,7 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     assert "plot_fig3" not in jobs and "write_claims" not in jobs and "converge" not in jobs
     plan = snakemake("fig3", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
     jobs = planned_jobs(plan.stdout)
-    assert jobs["compare_structure"] == 2 and "train_predictor" in jobs
+    assert jobs["compare_structure"] == 2 and "train_predictors" in jobs
     assert "tabulate_fig7" not in jobs and "measure_behaviour" not in jobs
     plan = snakemake(
         "results/fig2.pdf", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path
@@ -365,7 +365,7 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     assert "compare_structure" not in jobs and "plot_convergence" not in jobs
     plan = snakemake("fig1", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
     jobs = planned_jobs(plan.stdout)
-    assert jobs["generalisation_examples"] == 1 and jobs["train_predictor"] == 1
+    assert jobs["generalisation_examples"] == 1 and jobs["train_predictors"] == 1
     assert "dump_prediction_traces" not in jobs and "converge" not in jobs
 
 

@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         pipeline.train_prediction(
             args.task,
-            args.seed,
+            [args.seed],
             pipeline.prediction_settings(config),
-            out / "checkpoints.pt",
-            out / "training_log.csv",
+            [out / "checkpoints.pt"],
+            [out / "training_log.csv"],
             config["prediction"]["threads"],
             args.snapshot_every,
         )

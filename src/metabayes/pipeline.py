@@ -62,7 +62,7 @@ from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
 from metabayes.traces import Trace, read_trace, write_trace
 from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
 from metabayes.training.checkpoints import Checkpoints
-from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictor
+from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictors
 from metabayes.training.snapshots import SNAPSHOT_NAME, Snapshots
 
 log = logging.getLogger(__name__)
@@ -137,24 +137,30 @@ def evaluation_settings(config: dict) -> dict:
 
 def train_prediction(
     task: str,
-    seed: int,
+    seeds: Sequence[int],
     settings: dict,
-    checkpoints_path: PathLike,
-    log_csv_path: PathLike,
+    checkpoints_paths: Sequence[PathLike],
+    log_csv_paths: Sequence[PathLike],
     threads: int = 1,
     snapshot_every_s: float = SNAPSHOT_EVERY_S,
 ) -> None:
-    """Train the meta-learner of one (task, seed); write its checkpoints and training log.
+    """Train the meta-learners of one task, one per seed, as one stacked model; write each
+    seed's checkpoints and training log to the paths at its position.
 
-    The loop is snapshotted to ``resume.pt`` beside the checkpoints every
+    The loop is snapshotted to ``resume.pt`` beside the first seed's checkpoints every
     ``snapshot_every_s`` seconds; a run killed and started again resumes from there.
     """
     torch.set_num_threads(threads)
     parsed = PredictionSettings(**settings)
-    log.info("training %s seed %d with %s (code %s)", task, seed, asdict(parsed), code_version())
-    snapshots = _snapshots(checkpoints_path, snapshot_every_s)
-    checkpoints, rows = train_predictor(PREDICTION_TASKS[task], parsed, seed, snapshots)
-    _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path)
+    log.info(
+        "training %s seeds %s with %s (code %s)", task, list(seeds), asdict(parsed), code_version()
+    )
+    snapshots = _snapshots(checkpoints_paths[0], snapshot_every_s)
+    runs = train_predictors(PREDICTION_TASKS[task], parsed, seeds, snapshots)
+    for seed, (checkpoints, rows), checkpoints_path, log_csv_path in zip(
+        seeds, runs, checkpoints_paths, log_csv_paths, strict=True
+    ):
+        _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path)
     snapshots.discard()
 
 

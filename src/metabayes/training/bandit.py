@@ -14,23 +14,28 @@ applies within the 20-step episode, which ends with a discount of 0 (no bootstra
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 
 from metabayes.bandit_agents import GittinsAgent, discounted_return, play
-from metabayes.rng import numpy_rng, seeded_torch
-from metabayes.rnn import MetaLearner, initialise
+from metabayes.rng import numpy_rng
+from metabayes.rnn import MetaLearner
+from metabayes.stack import LSTMReplay, LSTMTrace, StackedMetaLearner
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import (
     check_finite,
     format_duration,
     gradient_step,
-    lr_scheduler,
+    save_checkpoints,
+    stack_groups,
+    start_loop,
 )
-from metabayes.training.snapshots import Snapshots, TrainingLoop
+from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
 from metabayes.vtrace import vtrace_targets
 
 log = logging.getLogger(__name__)
@@ -56,13 +61,13 @@ class BanditSettings:
 
 @dataclass
 class BatchGame:
-    """A batch of episodes played by the network, with the graph for the loss.
+    """Batches of episodes played by S stacked networks, with the graph for the loss.
 
     Attributes:
-        log_probs: log π(·|x_t), shape (B, T, 2), differentiable.
-        values: V(x_t), shape (B, T), differentiable.
-        actions: a_t, shape (B, T), int64.
-        rewards: r_t = r[t, a_t], shape (B, T).
+        log_probs: log π(·|x_t), shape (S, B, T, 2), differentiable.
+        values: V(x_t), shape (S, B, T), differentiable.
+        actions: a_t, shape (S, B, T), int64.
+        rewards: r_t = r[t, a_t], shape (S, B, T).
     """
 
     log_probs: torch.Tensor
@@ -76,53 +81,75 @@ def build_bandit_agent(task: BanditTask, hidden_size: int) -> MetaLearner:
     return MetaLearner(task.input_dim, hidden_size, N_ARMS, value_head=True)
 
 
-def play_batch(net: MetaLearner, episodes: BanditEpisodes, uniforms: np.ndarray) -> BatchGame:
-    """Play the episodes' reward tables with the network's policy, keeping the graph.
+def play_batch(
+    stack: StackedMetaLearner,
+    episodes: Sequence[BanditEpisodes],
+    uniforms: Sequence[np.ndarray],
+) -> BatchGame:
+    """Play each seed's reward tables with its network's policy; differentiable afterwards.
 
     Actions use one uniform per episode and step, arm 1 iff u < π(1|x_t), as
-    :func:`metabayes.bandit_agents.play` does.
+    :func:`metabayes.bandit_agents.play` does. The episodes are played step by step without
+    autograd (each input depends on the previous action), keeping the LSTM's trace; the
+    outputs are then recomputed from the traced hidden states with the graph, and the LSTM is
+    differentiated through its trace (:class:`metabayes.stack.LSTMReplay`).
 
     Args:
-        net: the meta-learner.
-        episodes: reward tables r[t, a], shape (B, T, 2).
-        uniforms: shape (B, T).
+        stack: the S networks.
+        episodes: per seed, reward tables r[t, a], shape (B, T, 2).
+        uniforms: per seed, shape (B, T).
     """
-    table = torch.as_tensor(episodes.rewards, dtype=torch.float32)
-    u = torch.as_tensor(uniforms, dtype=torch.float32)
-    B, T, _ = table.shape
-    x, state = torch.zeros(B, N_ARMS + 1), None
-    log_probs, values, actions, rewards = [], [], [], []
-    for t in range(T):
-        logits, value, state = net.step(x, state)
-        log_p = torch.log_softmax(logits, dim=-1)
-        action = (u[:, t] < log_p[:, 1].detach().exp()).long()
-        reward = table[:, t].gather(1, action[:, None])[:, 0]
-        x = torch.cat([torch.nn.functional.one_hot(action, N_ARMS).float(), reward[:, None]], -1)
-        log_probs.append(log_p)
-        values.append(value)
-        actions.append(action)
-        rewards.append(reward)
-    return BatchGame(*(torch.stack(xs, dim=1) for xs in (log_probs, values, actions, rewards)))
+    table = torch.as_tensor(np.stack([e.rewards for e in episodes]), dtype=torch.float32)
+    u = torch.as_tensor(np.stack(uniforms), dtype=torch.float32)
+    S, B, T, _ = table.shape
+    N = stack.hidden_size
+    inputs = torch.zeros(S, T, B, N_ARMS + 1)  # x_0 = 0; x_t = (one-hot a_{t−1}, r_{t−1})
+    actions = torch.empty(S, T, B, dtype=torch.long)
+    rewards = torch.empty(S, T, B)
+    trace = LSTMTrace(S, T, B, N)
+    w_ih, w_hh, b_ih, b_hh = stack.lstm_weights()
+    with torch.no_grad():
+        bias, w_ih_t, w_hh_t = (b_ih + b_hh)[:, None], w_ih.transpose(1, 2), w_hh.transpose(1, 2)
+        for t in range(T):
+            gates = torch.baddbmm(bias, stack.encode(inputs[:, t]), w_ih_t)
+            if t > 0:
+                gates.baddbmm_(trace.h[t - 1], w_hh_t)
+            logits, _ = stack.emit(trace.step(gates))
+            arm1 = torch.softmax(logits, dim=-1)[..., 1]
+            torch.lt(u[:, :, t], arm1, out=actions[:, t])
+            torch.gather(table[:, :, t], 2, actions[:, t, :, None], out=rewards[:, t, :, None])
+            if t + 1 < T:
+                inputs[:, t + 1].scatter_(2, actions[:, t, :, None], 1.0)
+                inputs[:, t + 1, :, N_ARMS] = rewards[:, t]
+    hidden = LSTMReplay.apply(stack.encode(inputs), w_ih, w_hh, b_ih, b_hh, trace)
+    logits, values = stack.emit(hidden)
+    return BatchGame(
+        log_probs=torch.log_softmax(logits, dim=-1).transpose(1, 2),
+        values=values.transpose(1, 2),
+        actions=actions.transpose(1, 2),
+        rewards=rewards.transpose(1, 2),
+    )
 
 
 def actor_critic_loss(
     game: BatchGame, gamma: float, entropy_cost: float, value_cost: float
 ) -> torch.Tensor:
-    """Policy-gradient, value and entropy terms with V-trace targets, averaged over episodes."""
+    """Policy-gradient, value and entropy terms with V-trace targets, averaged over episodes;
+    one loss per leading index of the game's tensors (per seed)."""
     discounts = torch.full_like(game.rewards, gamma)
-    discounts[:, -1] = 0.0
+    discounts[..., -1] = 0.0
     log_pi_a = game.log_probs.gather(-1, game.actions[..., None])[..., 0]
     targets = vtrace_targets(
         values_t=game.values.detach(),
-        bootstrap_value=torch.zeros_like(game.values[:, 0]),
+        bootstrap_value=torch.zeros_like(game.values[..., 0]),
         rewards_t=game.rewards,
         discounts_t=discounts,
         log_rhos_t=torch.zeros_like(log_pi_a),  # on-policy: π = μ
     )
-    policy = -(log_pi_a * targets.pg_advantages).sum(1)
-    value = 0.5 * ((targets.vs - game.values) ** 2).sum(1)
-    entropy = -(game.log_probs.exp() * game.log_probs).sum(-1).sum(1)
-    return (policy + value_cost * value - entropy_cost * entropy).mean()
+    policy = -(log_pi_a * targets.pg_advantages).sum(-1)
+    value = 0.5 * ((targets.vs - game.values) ** 2).sum(-1)
+    entropy = -(game.log_probs.exp() * game.log_probs).sum(-1).sum(-1)
+    return (policy + value_cost * value - entropy_cost * entropy).mean(-1)
 
 
 def train_bandit_agent(
@@ -132,62 +159,82 @@ def train_bandit_agent(
     gittins: GittinsAgent | None = None,
     snapshots: Snapshots | None = None,
 ) -> tuple[Checkpoints, list[dict]]:
-    """Train one bandit meta-learner; returns its checkpoints and the training log rows.
+    """Train one bandit meta-learner; returns its checkpoints and training-log rows (see
+    :func:`train_bandit_agents`, of which this is the one-seed case)."""
+    return train_bandit_agents(task, settings, [seed], gittins, snapshots)[0]
+
+
+def train_bandit_agents(
+    task: BanditTask,
+    settings: BanditSettings,
+    seeds: Sequence[int],
+    gittins: GittinsAgent | None = None,
+    snapshots: Snapshots | None = None,
+) -> list[tuple[Checkpoints, list[dict]]]:
+    """Train one bandit meta-learner per seed; returns each one's checkpoints and log rows.
 
     ``gittins`` (built from the task's table file in the workflow; computed if None) plays
     the last batch of every log interval, so the log reports the regret to Opt on it.
 
-    The batch of update k (reward tables and action uniforms) is drawn from the streams
-    (seed, "data", k) and (seed, "actions", k), so the run is a function of (task, settings,
-    seed) alone. With ``snapshots``, the loop's state is saved periodically and a snapshot
-    of the same run is resumed from (the result is the same).
+    The batch of update k of seed s (reward tables and action uniforms) is drawn from the
+    streams (s, "data", k) and (s, "actions", k), and its initial parameters from (s, "init"),
+    so each seed's run is a function of (task, settings, seed) alone, whichever seeds share
+    the job (they are stacked as in :func:`metabayes.training.prediction.train_predictors`).
+    With ``snapshots``, the loop's state is saved periodically and a snapshot of the same run
+    is resumed from (the result is the same).
 
     Raises:
-        TrainingDiverged: if the loss is not finite, naming task, seed and update.
+        TrainingDiverged: if a seed's loss is not finite, naming task, seed and update.
     """
     gittins = GittinsAgent(task) if gittins is None else gittins
-    with seeded_torch(seed, "init"):
-        net = initialise(build_bandit_agent(task, settings.hidden_size), settings.init)
-    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
-    loop = TrainingLoop(
-        net=net,
-        optimiser=optimiser,
-        scheduler=lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates),
-        checkpoints=Checkpoints(task=task.name, seed=seed, settings=asdict(settings)),
+    results = []
+    for group in stack_groups(seeds, settings.batch_size):
+        loop = _train(task, settings, group, gittins, snapshots)
+        results += [(record.checkpoints, record.rows) for record in loop.records]
+    return results
+
+
+def _train(task, settings: BanditSettings, seeds: list[int], gittins, snapshots) -> TrainingLoop:
+    loop = start_loop(
+        task.name,
+        settings,
+        seeds,
+        partial(build_bandit_agent, task, settings.hidden_size),
+        snapshots,
     )
-    loop.checkpoints.add(0, net)
-    if snapshots is not None:
-        snapshots.restore(loop)
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
+    shape = (settings.batch_size, settings.episode_length)
 
     for update in range(loop.update + 1, settings.n_updates + 1):
-        # Play a batch of fresh episodes with the current policy.
-        shape = (settings.batch_size, settings.episode_length)
-        episodes = task.sample(numpy_rng(seed, "data", update), *shape)
-        uniforms = action_uniforms(numpy_rng(seed, "actions", update), *shape)
-        game = play_batch(net, episodes, uniforms)
+        # Play a batch of fresh episodes with the current policy, per seed.
+        episodes = [task.sample(numpy_rng(seed, "data", update), *shape) for seed in seeds]
+        uniforms = [action_uniforms(numpy_rng(seed, "actions", update), *shape) for seed in seeds]
+        game = play_batch(loop.net, episodes, uniforms)
 
         # One Adam step on the actor-critic loss, entropy cost annealed linearly to 0.
         entropy_cost = settings.entropy_cost * (1 - (update - 1) / settings.n_updates)
-        loss = actor_critic_loss(game, task.gamma, entropy_cost, settings.value_cost)
-        check_finite(loss, task.name, seed, update, "bandit")
-        gradient_step(optimiser, loss, net, settings.grad_clip)
+        losses = actor_critic_loss(game, task.gamma, entropy_cost, settings.value_cost)
+        check_finite(losses, task.name, seeds, update, "bandit")
+        gradient_step(loop.optimiser, losses, loop.net, settings.grad_clip)
         loop.scheduler.step()
-        loop.window.append(float(discounted_return(game.rewards.numpy(), task.gamma).mean()))
+        returns = discounted_return(game.rewards.numpy(), task.gamma).mean(axis=-1)
+        for record, value in zip(loop.records, returns.tolist(), strict=True):
+            record.window.append(value)
         loop.update = update
 
         # Checkpoints, progress and snapshots.
         if update in schedule:
-            loop.checkpoints.add(update, net)
+            save_checkpoints(loop)
         if update % settings.log_every == 0 or update == settings.n_updates:
-            loop.rows.append(_progress(task, gittins, episodes, loop, settings))
-            loop.window = []
+            for record, batch in zip(loop.records, episodes, strict=True):
+                record.rows.append(_progress(task, gittins, batch, record, loop, settings))
+                record.window = []
         if snapshots is not None and snapshots.due():
             snapshots.save(loop)
-    return loop.checkpoints, loop.rows
+    return loop
 
 
-def _progress(task, gittins_agent, episodes, loop: TrainingLoop, settings) -> dict:
+def _progress(task, gittins_agent, episodes, record: SeedRecord, loop: TrainingLoop, settings):
     """One training-log row: mean discounted return since the last row, and on the last batch
     the Gittins agent's return on the same reward tables (regret = their difference)."""
     rate = loop.rate()
@@ -197,16 +244,18 @@ def _progress(task, gittins_agent, episodes, loop: TrainingLoop, settings) -> di
     optimal = float(discounted_return(gittins.rewards, task.gamma).mean())
     row = {
         "update": loop.update,
-        "return": float(np.mean(loop.window)),
-        "batch_return": loop.window[-1],
+        "return": float(np.mean(record.window)),
+        "batch_return": record.window[-1],
         "batch_gittins_return": optimal,
-        "batch_regret": optimal - loop.window[-1],
+        "batch_regret": optimal - record.window[-1],
         "elapsed_s": round(loop.elapsed(), 2),
         "updates_per_s": round(rate, 2),
     }
     log.info(
-        "%s update %d/%d return %.3f, regret to Gittins on last batch %.3f, %.1f updates/s, ETA %s",
+        "%s seed %d update %d/%d return %.3f, regret to Gittins on last batch %.3f, "
+        "%.1f updates/s, ETA %s",
         task.name,
+        record.checkpoints.seed,
         loop.update,
         settings.n_updates,
         row["return"],

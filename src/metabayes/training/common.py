@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 
 import torch
+
+from metabayes.rng import seeded_torch
+from metabayes.rnn import MetaLearner, initialise
+from metabayes.stack import SLOT, StackedMetaLearner
+from metabayes.training.checkpoints import Checkpoints
+from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
 
 
 class TrainingDiverged(RuntimeError):
@@ -17,15 +25,22 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m{seconds:02d}s"
 
 
-def check_finite(loss: torch.Tensor, task: str, seed: int, update: int, block: str) -> None:
+def check_finite(
+    losses: torch.Tensor, task: str, seeds: Sequence[int], update: int, block: str
+) -> None:
     """Stop a diverging run with a message naming task, seed, update and what to change.
 
+    Args:
+        losses: one loss per seed, (S,).
+
     Raises:
-        TrainingDiverged: if ``loss`` is NaN or infinite.
+        TrainingDiverged: if a seed's loss is NaN or infinite (the first such seed is named).
     """
-    if not torch.isfinite(loss):
+    finite = torch.isfinite(losses)
+    if not bool(finite.all()):
+        k = int((~finite).nonzero()[0, 0])
         raise TrainingDiverged(
-            f"task {task}, seed {seed}: loss is {loss.item()} at update {update}; "
+            f"task {task}, seed {seeds[k]}: loss is {losses[k].item()} at update {update}; "
             f"lower {block}.learning_rate or {block}.grad_clip"
         )
 
@@ -42,10 +57,66 @@ def lr_scheduler(
 
 
 def gradient_step(
-    optimiser: torch.optim.Optimizer, loss: torch.Tensor, net: torch.nn.Module, clip: float
+    optimiser: torch.optim.Optimizer,
+    losses: torch.Tensor,
+    stack: StackedMetaLearner,
+    clip: float,
 ) -> None:
-    """Backpropagate, clip the global gradient norm at ``clip`` and take one optimiser step."""
+    """Backpropagate each seed's loss, clip each seed's global gradient norm at ``clip`` and
+    take one optimiser step (Adam is elementwise, so the seeds stay independent)."""
     optimiser.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+    losses.sum().backward()
+    stack.clip_grad_norm_(clip)
     optimiser.step()
+
+
+def start_loop(
+    task: str,
+    settings,
+    seeds: Sequence[int],
+    build: Callable[[], MetaLearner],
+    snapshots: Snapshots | None,
+) -> TrainingLoop:
+    """The training loop of ``seeds`` stacked, at update 0 or resumed from ``snapshots``.
+
+    Seed s's network is ``build()`` initialised by ``settings.init`` from the stream
+    (s, "init"), so it does not depend on the other seeds; its "init" checkpoint is saved.
+    """
+    nets = []
+    for seed in seeds:
+        with seeded_torch(seed, "init"):
+            nets.append(initialise(build(), settings.init))
+    stack = StackedMetaLearner(nets)
+    optimiser = torch.optim.Adam(stack.parameters(), lr=settings.learning_rate)
+    loop = TrainingLoop(
+        net=stack,
+        optimiser=optimiser,
+        scheduler=lr_scheduler(optimiser, settings.lr_schedule, settings.n_updates),
+        records=[
+            SeedRecord(Checkpoints(task=task, seed=seed, settings=asdict(settings)))
+            for seed in seeds
+        ],
+    )
+    save_checkpoints(loop)
+    if snapshots is not None:
+        snapshots.restore(loop)
+    return loop
+
+
+def save_checkpoints(loop: TrainingLoop) -> None:
+    """Add every seed's parameters at ``loop.update`` to its checkpoints."""
+    for k, record in enumerate(loop.records):
+        record.checkpoints.states[loop.update] = loop.net.export(k)
+
+
+def stack_groups(seeds: Sequence[int], batch_size: int) -> list[list[int]]:
+    """How to split a job's seeds into stacks trained together.
+
+    All in one stack when the batch size is a multiple of :data:`metabayes.stack.SLOT`: every
+    per-seed block of every tensor is then a whole number of vector lengths, and elementwise
+    kernels (whose last partial vector takes a scalar path that can differ in the last bit)
+    treat each seed alike whatever the stack. Otherwise one seed at a time.
+    """
+    if batch_size % SLOT == 0:
+        return [list(seeds)]
+    return [[seed] for seed in seeds]

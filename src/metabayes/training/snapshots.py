@@ -1,8 +1,8 @@
 """Snapshots of a training loop, so that a killed run continues where it stopped.
 
-A training job writes the whole state of its loop (network, Adam moments, learning-rate
+A training job writes the whole state of its loop (networks, Adam moments, learning-rate
 schedule, checkpoints and log rows so far) to ``resume.pt`` beside its outputs every minute or
-so. Started again, it loads the snapshot if it belongs to the same run (task, seed, settings,
+so. Started again, it loads the snapshot if it belongs to the same run (task, seeds, settings,
 code version and thread count) and goes on from the next update. Every batch is a function of
 (seed, update) alone (:mod:`metabayes.rng`), so the resumed run ends with the same bits as an
 uninterrupted one. The snapshot is deleted once the outputs are written.
@@ -23,9 +23,24 @@ from metabayes.training.checkpoints import Checkpoints
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNAPSHOT_NAME = "resume.pt"
 """File name of a run's snapshot, in the directory of its checkpoints."""
+
+
+@dataclass
+class SeedRecord:
+    """What a training loop records for one of its seeds.
+
+    Attributes:
+        checkpoints: parameters saved so far, with the run's task, seed and settings.
+        rows: training-log rows so far.
+        window: per-update statistics since the last log row (loss or return).
+    """
+
+    checkpoints: Checkpoints
+    rows: list[dict] = field(default_factory=list)
+    window: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -33,19 +48,16 @@ class TrainingLoop:
     """What a training loop carries from one update to the next.
 
     Attributes:
-        net, optimiser, scheduler: the model, Adam and its learning-rate schedule.
-        checkpoints: parameters saved so far, with the run's task, seed and settings.
-        rows: training-log rows so far.
-        window: per-update statistics since the last log row (loss or return).
+        net, optimiser, scheduler: the stacked models of its seeds, Adam and its
+            learning-rate schedule.
+        records: one :class:`SeedRecord` per seed, in the stack's order.
         update: the last update done (0 before the first).
     """
 
     net: torch.nn.Module
     optimiser: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
-    checkpoints: Checkpoints
-    rows: list[dict] = field(default_factory=list)
-    window: list[float] = field(default_factory=list)
+    records: list[SeedRecord]
     update: int = 0
     _elapsed_before: float = 0.0
     _started: float = field(default_factory=time.perf_counter)
@@ -89,16 +101,17 @@ class Snapshots:
         except Exception as error:  # a file that is not a snapshot at all
             log.warning("ignoring unreadable snapshot %s (%s); starting afresh", self.path, error)
             return False
-        mismatch = _mismatch(payload, _identity(loop.checkpoints))
+        mismatch = _mismatch(payload, _identity(loop))
         if mismatch:
             log.warning("ignoring snapshot %s: %s; starting afresh", self.path, mismatch)
             return False
         loop.net.load_state_dict(payload["net"])
         loop.optimiser.load_state_dict(payload["optimiser"])
         loop.scheduler.load_state_dict(payload["scheduler"])
-        loop.checkpoints.states = payload["checkpoints"]
-        loop.rows = payload["rows"]
-        loop.window = payload["window"]
+        for record, saved in zip(loop.records, payload["records"], strict=True):
+            record.checkpoints.states = saved["checkpoints"]
+            record.rows = saved["rows"]
+            record.window = saved["window"]
         loop.update = loop._first_update = payload["update"]
         loop._elapsed_before = payload["elapsed_s"]
         loop._started = time.perf_counter()
@@ -117,15 +130,16 @@ class Snapshots:
     def save(self, loop: TrainingLoop) -> None:
         """Write the loop's state atomically (a kill mid-write keeps the previous snapshot)."""
         payload = {
-            **_identity(loop.checkpoints),
+            **_identity(loop),
             "update": loop.update,
             "elapsed_s": loop.elapsed(),
             "net": loop.net.state_dict(),
             "optimiser": loop.optimiser.state_dict(),
             "scheduler": loop.scheduler.state_dict(),
-            "checkpoints": loop.checkpoints.states,
-            "rows": loop.rows,
-            "window": loop.window,
+            "records": [
+                {"checkpoints": r.checkpoints.states, "rows": r.rows, "window": r.window}
+                for r in loop.records
+            ],
         }
         with atomic_path(self.path) as tmp:
             torch.save(payload, tmp)
@@ -136,14 +150,15 @@ class Snapshots:
         self.path.unlink(missing_ok=True)
 
 
-def _identity(checkpoints: Checkpoints) -> dict:
+def _identity(loop: TrainingLoop) -> dict:
     """What must be equal for a snapshot to continue a run bit for bit."""
+    first = loop.records[0].checkpoints
     return {
         "format_version": FORMAT_VERSION,
-        "task": checkpoints.task,
-        "seed": checkpoints.seed,
-        "settings": checkpoints.settings,
-        "code_version": checkpoints.code_version,
+        "task": first.task,
+        "seeds": [r.checkpoints.seed for r in loop.records],
+        "settings": first.settings,
+        "code_version": first.code_version,
         "threads": torch.get_num_threads(),
     }
 

@@ -1,13 +1,13 @@
-"""Snakemake adapter: rule train_predictor."""
+"""Snakemake adapter: rule train_predictors."""
 
 from metabayes import pipeline
 
 pipeline.setup_logging(snakemake.log[0])
 pipeline.train_prediction(
     task=snakemake.wildcards.task,
-    seed=int(snakemake.wildcards.seed),
+    seeds=snakemake.params.seeds,
     settings=snakemake.params.settings,
-    checkpoints_path=snakemake.output.checkpoints,
-    log_csv_path=snakemake.output.training_log,
+    checkpoints_paths=snakemake.output.checkpoints,
+    log_csv_paths=snakemake.output.training_logs,
     threads=snakemake.threads,
 )

@@ -1,0 +1,241 @@
+"""Training throughput against what the core can do, in one process (run on demand).
+
+Prints, for the training shapes of the config (or of --config overrides):
+
+- the core's matrix-product rate (GFLOP/s) at the shapes that dominate each training loop,
+  in fp32 and bf16;
+- each training loop's rate: updates per second of one seed, the FLOP of one update (forward
+  and backward of the meta-learner: 3 × the forward's multiply-adds × 2) and the achieved
+  GFLOP/s, with its ratio to the fp32 product rate;
+- the same loop written the plain way (``MetaLearner`` + ``nn.LSTM`` under autograd, one seed
+  at a time, as the training code was before the stacked path), for the speed-up.
+
+Each figure is the best of --repeats timings of --updates updates, so that a busy machine
+disturbs it less; use ``--threads`` as the training jobs do (1).
+
+    python benchmarks/throughput.py                          # paper-scale shapes
+    python benchmarks/throughput.py --stack 1 2 5 10 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import yaml
+
+from metabayes.rng import numpy_rng
+from metabayes.rnn import MetaLearner
+from metabayes.stack import StackedMetaLearner
+from metabayes.tasks import PREDICTION_TASKS
+from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
+from metabayes.training import bandit, prediction
+from metabayes.training.bandit import actor_critic_loss, build_bandit_agent, play_batch
+from metabayes.training.common import gradient_step
+from metabayes.training.prediction import build_predictor
+
+PREDICTION_TASK = "gaussian_normal_gamma_1"
+BANDIT_TASK = "bernoulli_bandit_beta_1_1"
+
+
+def best_seconds(run: Callable[[], None], repeats: int) -> float:
+    """The shortest of ``repeats`` timings of ``run`` (after one untimed warm-up call)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def gemm_rate(m: int, k: int, n: int, dtype: torch.dtype, repeats: int) -> float:
+    """GFLOP/s of (m × k) @ (k × n) products."""
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+    calls = max(1, int(2e8 // (2 * m * k * n)))
+
+    def run():
+        for _ in range(calls):
+            torch.mm(a, b)
+
+    return 2 * m * k * n * calls / best_seconds(run, repeats) / 1e9
+
+
+def update_flop(net: MetaLearner, batch: int, steps: int) -> float:
+    """Multiply-add FLOP of one update: forward (2 per multiply-add) and backward (twice that)."""
+    n_in, N = net.encoder.in_features, net.hidden_size
+    per_step = n_in * N + 2 * N * 4 * N + N * N + N * net.readout.out_features
+    if net.value is not None:
+        per_step += N
+    return 3 * 2 * per_step * batch * steps
+
+
+def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, float]]:
+    """Seed-updates per second of the stacked loop for each stack size, and of the plain loop."""
+    task = PREDICTION_TASKS[PREDICTION_TASK]
+    T, B = settings.episode_length, settings.batch_size
+    rates = []
+    for S in stacks:
+        stack = StackedMetaLearner([build_predictor(task, settings.hidden_size) for _ in range(S)])
+        optimiser = torch.optim.Adam(stack.parameters(), lr=settings.learning_rate)
+        batches = [task.sample(numpy_rng(s, "data", 1), B, T) for s in range(S)]
+        inputs, observations = (
+            torch.as_tensor(np.stack([getattr(b, n).swapaxes(0, 1) for b in batches])).float()
+            for n in ("inputs", "observations")
+        )
+
+        def run(stack=stack, optimiser=optimiser, inputs=inputs, observations=observations):
+            for _ in range(updates):
+                raw, _ = stack(inputs)
+                losses = -task.model.family.log_prob(raw, observations).sum(1).mean(1)
+                gradient_step(optimiser, losses, stack, settings.grad_clip)
+
+        rates.append(
+            (f"stacked, {S} seed{'s' * (S > 1)}", S * updates / best_seconds(run, repeats))
+        )
+
+    net = build_predictor(task, settings.hidden_size)
+    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    batch = task.sample(numpy_rng(0, "data", 1), B, T)
+    inputs, observations = (torch.as_tensor(x).float() for x in (batch.inputs, batch.observations))
+
+    def plain():
+        for _ in range(updates):
+            loss = prediction.episode_log_loss(net, task, inputs, observations)
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
+            optimiser.step()
+
+    rates.append(("plain autograd (before)", updates / best_seconds(plain, repeats)))
+    return rates
+
+
+def bandit_loops(settings, updates, repeats) -> list[tuple[str, float]]:
+    """Updates per second of the stacked bandit loop (one seed) and of the plain one."""
+    task = BANDIT_TASKS[BANDIT_TASK]
+    shape = (settings.batch_size, settings.episode_length)
+    episodes = task.sample(numpy_rng(0, "data", 1), *shape)
+    uniforms = action_uniforms(numpy_rng(0, "actions", 1), *shape)
+
+    stack = StackedMetaLearner([build_bandit_agent(task, settings.hidden_size)])
+    optimiser = torch.optim.Adam(stack.parameters(), lr=settings.learning_rate)
+
+    def run():
+        for _ in range(updates):
+            game = play_batch(stack, [episodes], [uniforms])
+            losses = actor_critic_loss(game, task.gamma, settings.entropy_cost, settings.value_cost)
+            gradient_step(optimiser, losses, stack, settings.grad_clip)
+
+    net = build_bandit_agent(task, settings.hidden_size)
+    plain_optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    table = torch.as_tensor(episodes.rewards, dtype=torch.float32)
+    u = torch.as_tensor(uniforms, dtype=torch.float32)
+
+    def plain():
+        for _ in range(updates):
+            x, state, log_probs, values, actions, rewards = (
+                torch.zeros(shape[0], 3),
+                None,
+                [],
+                [],
+                [],
+                [],
+            )
+            for t in range(shape[1]):
+                logits, value, state = net.step(x, state)
+                log_p = torch.log_softmax(logits, dim=-1)
+                action = (u[:, t] < log_p[:, 1].detach().exp()).long()
+                reward = table[:, t].gather(1, action[:, None])[:, 0]
+                x = torch.cat([torch.nn.functional.one_hot(action, 2).float(), reward[:, None]], -1)
+                log_probs.append(log_p), values.append(value), actions.append(action)
+                rewards.append(reward)
+            game = bandit.BatchGame(
+                *(torch.stack(xs, dim=1)[None] for xs in (log_probs, values, actions, rewards))
+            )
+            loss = actor_critic_loss(game, task.gamma, settings.entropy_cost, settings.value_cost)
+            plain_optimiser.zero_grad()
+            loss.sum().backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
+            plain_optimiser.step()
+
+    return [
+        ("stacked, 1 seed", updates / best_seconds(run, repeats)),
+        ("plain autograd (before)", updates / best_seconds(plain, repeats)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default="config.yaml")
+    parser.add_argument("--stack", type=int, nargs="+", default=[1, 2, 5, 10])
+    parser.add_argument("--updates", type=int, default=0, help="0: about 2 s per timing")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with open(args.config) as f:
+        config = yaml.safe_load(f)
+    T = config["episode_length"]
+    keep = ("threads",)
+    p = prediction.PredictionSettings(
+        episode_length=T, **{k: v for k, v in config["prediction"].items() if k not in keep}
+    )
+    b = bandit.BanditSettings(
+        episode_length=T, **{k: v for k, v in config["bandit"].items() if k not in keep}
+    )
+    capability = torch.backends.cpu.get_cpu_capability()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {capability}")
+    print("\nmatrix products, GFLOP/s (best of repeats)")
+    N, M = b.hidden_size, T * b.batch_size
+    shapes = {  # (m, k, n): the LSTM's per-step product and its weight gradient; prediction's
+        f"bandit step  ({b.batch_size}x{N})@({N}x{4 * N})": (b.batch_size, N, 4 * N),
+        f"bandit grads ({4 * N}x{M})@({M}x{N})": (4 * N, M, N),
+        f"prediction step ({p.batch_size}x{p.hidden_size})@({p.hidden_size}x{4 * p.hidden_size})": (
+            p.batch_size,
+            p.hidden_size,
+            4 * p.hidden_size,
+        ),
+    }
+    fp32 = {}
+    for name, (m, k, n) in shapes.items():
+        fp32[name] = gemm_rate(m, k, n, torch.float32, args.repeats)
+        bf16 = gemm_rate(m, k, n, torch.bfloat16, args.repeats)
+        print(f"  {name:44s} fp32 {fp32[name]:7.1f}   bf16 {bf16:7.1f}  ({bf16 / fp32[name]:.2f}x)")
+    reference = max(fp32[k] for k in list(fp32)[:2])
+
+    def report(title, net, settings, rates, peak):
+        flop = update_flop(net, settings.batch_size, T)
+        print(f"\n{title}: {flop / 1e9:.3f} GFLOP per update; fp32 product rate {peak:.1f} GFLOP/s")
+        for label, rate in rates:
+            achieved = rate * flop / 1e9
+            print(
+                f"  {label:26s} {rate:8.1f} updates/s per seed  {achieved:6.1f} GFLOP/s"
+                f"  {achieved / peak:5.0%} of the product rate  {rate / rates[-1][1]:5.2f}x plain"
+            )
+
+    task = PREDICTION_TASKS[PREDICTION_TASK]
+    updates = args.updates or 50
+    rates = prediction_loops(p, args.stack, updates, args.repeats)
+    report(
+        f"prediction ({PREDICTION_TASK}, N = {p.hidden_size})",
+        build_predictor(task, p.hidden_size),
+        p,
+        rates,
+        fp32[list(fp32)[2]],
+    )
+    rates = bandit_loops(b, args.updates or 3, args.repeats)
+    report(
+        f"bandit ({BANDIT_TASK}, N = {b.hidden_size})",
+        build_bandit_agent(BANDIT_TASKS[BANDIT_TASK], b.hidden_size),
+        b,
+        rates,
+        reference,
+    )
+
+
+if __name__ == "__main__":
+    main()
