@@ -30,11 +30,11 @@ from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_
 T = 20
 
 
-def run(task_name, n_updates, lr, schedule, batch, entropy, seed, episodes_k, eval_seed) -> str:
+def run(task_name, n_updates, lr, schedule, batch, entropy, hidden, seed, episodes_k, eval_seed):
     torch.set_num_threads(1)
     task = BANDIT_TASKS[task_name]
     settings = BanditSettings(
-        hidden_size=256,
+        hidden_size=hidden,
         episode_length=T,
         batch_size=batch,
         n_updates=n_updates,
@@ -67,8 +67,9 @@ def run(task_name, n_updates, lr, schedule, batch, entropy, seed, episodes_k, ev
         )
     return (
         f"{task_name:34s} updates={n_updates:5d} lr={lr:.0e} {schedule} batch={batch:3d} "
-        f"entropy={entropy:.3f} seed={seed}  " + "  ".join(parts) + f"  train_s={seconds:6.0f} "
-        f"updates/s={n_updates / seconds:5.2f}"
+        f"entropy={entropy:.3f} N={hidden} seed={seed}  "
+        + "  ".join(parts)
+        + f"  train_s={seconds:6.0f} updates/s={n_updates / seconds:5.2f}"
     )
 
 
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--schedule", nargs="+", default=["constant"])
     parser.add_argument("--batch", nargs="+", type=int, default=[128])
     parser.add_argument("--entropy", nargs="+", type=float, default=[0.05])
+    parser.add_argument("--hidden", nargs="+", type=int, default=[256], help="LSTM units N")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--episodes", type=int, default=20000)
     parser.add_argument("--eval-seed", type=int, default=7)
@@ -87,7 +89,14 @@ def main() -> None:
     args = parser.parse_args()
     grid = list(
         itertools.product(
-            args.tasks, args.updates, args.lr, args.schedule, args.batch, args.entropy, args.seeds
+            args.tasks,
+            args.updates,
+            args.lr,
+            args.schedule,
+            args.batch,
+            args.entropy,
+            args.hidden,
+            args.seeds,
         )
     )
     with ProcessPoolExecutor(args.jobs) as pool:

@@ -1,40 +1,24 @@
 # Behaviour of every run (eq. 2 for prediction, eq. 3 with returns for bandits), and targets.
 
 
-# Dissimilarity from the Bayes-optimal agent per checkpoint of one run.
+# Dissimilarity from the Bayes-optimal agent per checkpoint of every run of one task: one
+# table per seed and the task's table of all seeds (one job per task: each seed takes seconds).
 rule measure_behaviour:
     input:
-        trace="results/traces/{task}/seed{seed}.h5",
+        traces=seeds_of_task("results/traces/{task}/seed{seed}.h5"),
     output:
-        table="results/behaviour/{task}/seed{seed}.csv",
+        tables=expand("results/behaviour/{{task}}/seed{seed}.csv", seed=SEEDS),
+        table="results/behaviour/{task}.csv",
     log:
-        "results/logs/measure_behaviour/{task}/seed{seed}.log",
+        "results/logs/measure_behaviour/{task}.log",
     benchmark:
-        "results/benchmarks/measure_behaviour/{task}/seed{seed}.tsv"
+        "results/benchmarks/measure_behaviour/{task}.tsv"
     wildcard_constraints:
         task=alternation(TASKS),
     conda:
         "../envs/metabayes.yaml"
     script:
         "../workflow/scripts/measure_behaviour.py"
-
-
-# One behaviour table per task, all seeds.
-rule collect_behaviour:
-    input:
-        tables=seeds_of_task("results/behaviour/{task}/seed{seed}.csv"),
-    output:
-        table="results/behaviour/{task}.csv",
-    log:
-        "results/logs/collect_behaviour/{task}.log",
-    benchmark:
-        "results/benchmarks/collect_behaviour/{task}.tsv"
-    wildcard_constraints:
-        task=alternation(TASKS),
-    conda:
-        "../envs/metabayes.yaml"
-    script:
-        "../workflow/scripts/collect_behaviour.py"
 
 
 # Stage targets.
@@ -55,4 +39,4 @@ rule traces:
 
 rule behaviour:
     input:
-        expand(rules.collect_behaviour.output.table, task=TASKS),
+        expand(rules.measure_behaviour.output.table, task=TASKS),

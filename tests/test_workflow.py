@@ -45,8 +45,7 @@ def test_paper_scale_plan(paper_plan):
     assert jobs["gittins_table"] == 4
     assert jobs["train_bandit_agent"] == 40
     assert jobs["dump_bandit_traces"] == 40
-    assert jobs["measure_behaviour"] == 140
-    assert jobs["collect_behaviour"] == 14
+    assert jobs["measure_behaviour"] == 14
     assert jobs["compare_structure"] == 140
     assert jobs["compare_structure_variants"] == 140 and jobs["tabulate_robustness"] == 1
     assert jobs["collect_structure"] == 14
@@ -342,7 +341,7 @@ def test_stage_targets_plan_only_their_stage(tmp_path, target):
     assert jobs.get("train_predictors", 0) == (0 if target == "gittins" else 3)
     assert jobs.get("train_bandit_agent", 0) == (0 if target == "gittins" else 1)
     assert ("dump_bandit_traces" in jobs) == (target in ("traces", "behaviour"))
-    assert ("collect_behaviour" in jobs) == (target == "behaviour")
+    assert ("measure_behaviour" in jobs) == (target == "behaviour")
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import special, stats
+from scipy import special
 
 from metabayes.quadrature import UnitNodes, tanh_sinh_unit
 
@@ -108,6 +108,8 @@ class Bernoulli(Family):
         return x * logit - F.softplus(logit)
 
     def logpdf(self, params, x):
+        from scipy import stats  # imported here: it costs every job 2 s at start-up
+
         return stats.bernoulli.logpmf(x, params[..., 0])
 
     def kl(self, p, q):
@@ -175,6 +177,8 @@ class Lomax(Family):
         )
 
     def logpdf(self, params, x):
+        from scipy import stats  # imported here: it costs every job 2 s at start-up
+
         return stats.lomax.logpdf(x, params[..., 0], scale=params[..., 1])
 
     def kl(self, p, q):
@@ -205,6 +209,8 @@ class Normal(Family):
         return -0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)
 
     def logpdf(self, params, x):
+        from scipy import stats  # imported here: it costs every job 2 s at start-up
+
         return stats.norm.logpdf(x, params[..., 0], params[..., 1])
 
     def kl(self, p, q):

@@ -2,6 +2,10 @@
 
 Each function is one job of the Snakemake workflow (``workflow/scripts/*`` call them) and one
 subcommand of the CLI (``python -m metabayes``), so every step runs without Snakemake too.
+
+Every job imports this module, so what only some jobs need is imported where it is used:
+matplotlib by the plotting steps, scikit-learn (and with it scipy.stats) by the convergence
+analysis. Each cost every job 1–2 s of start-up.
 """
 
 from __future__ import annotations
@@ -46,9 +50,6 @@ from metabayes.comparison_files import read_comparisons, write_comparisons
 from metabayes.convergence_files import read_convergence, write_convergence
 from metabayes.index_tables import make_index_tables, read_index_tables
 from metabayes.io import atomic_path, write_csv
-from metabayes.plotting import convergence as convergence_figures
-from metabayes.plotting import figures
-from metabayes.plotting import generalisation as generalisation_figures
 from metabayes.provenance import code_version, settings_hash
 from metabayes.simulate import (
     bandit_trace,
@@ -303,6 +304,19 @@ def measure_behaviour(task: str, trace_path: PathLike, csv_path: PathLike) -> No
     log.info("%s: %s init %.4g, final %.4g", trace_path, name, table[column].iloc[0], final)
 
 
+def measure_task_behaviour(
+    task: str,
+    trace_paths: Sequence[PathLike],
+    csv_paths: Sequence[PathLike],
+    task_csv_path: PathLike,
+) -> None:
+    """:func:`measure_behaviour` for every run of a task (trace and table paths in seed
+    order), and the task's table of all of them."""
+    for trace_path, csv_path in zip(trace_paths, csv_paths, strict=True):
+        measure_behaviour(task, trace_path, csv_path)
+    collect_tables(csv_paths, task_csv_path)
+
+
 def collect_tables(csv_paths: Sequence[PathLike], out_path: PathLike) -> None:
     """Concatenate per-seed tables into one."""
     write_csv(_concat(csv_paths), out_path)
@@ -502,6 +516,9 @@ def converge(
 
 def plot_convergence(convergence_paths: Sequence[PathLike], figure_path: PathLike) -> None:
     """Figure 2 (two tasks) or a task's supplementary convergence figure (one)."""
+    from metabayes.plotting import convergence as convergence_figures
+    from metabayes.plotting import figures
+
     files = [read_convergence(path) for path in convergence_paths]
     figures.save(convergence_figures.plot_convergence(files), figure_path)
 
@@ -549,6 +566,9 @@ def generalisation_examples(
 
 
 def plot_fig1(csv_path: PathLike, figure_path: PathLike) -> None:
+    from metabayes.plotting import figures
+    from metabayes.plotting import generalisation as generalisation_figures
+
     figures.save(generalisation_figures.plot_fig1(pd.read_csv(csv_path)), figure_path)
 
 
@@ -568,10 +588,14 @@ def tabulate_fig7(
 
 
 def plot_fig4(table_path: PathLike, figure_path: PathLike) -> None:
+    from metabayes.plotting import figures
+
     figures.save(figures.plot_fig4(pd.read_csv(table_path)), figure_path)
 
 
 def plot_fig3(comparison_paths: Sequence[PathLike], figure_path: PathLike) -> None:
+    from metabayes.plotting import figures
+
     files = [read_comparisons(path) for path in comparison_paths]
     figures.save(figures.plot_fig3(files), figure_path)
 

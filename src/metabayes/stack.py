@@ -148,8 +148,11 @@ class LSTMReplay(torch.autograd.Function):
         flat = grad_gates.view(S, T * B, 4 * N)
         grad_x = torch.bmm(flat, w_ih).view(x.shape)
         grad_w_ih = torch.bmm(flat.transpose(1, 2), x.reshape(S, T * B, -1))
-        h_prev = trace.h[:-1].transpose(0, 1).reshape(S, (T - 1) * B, N)
-        grad_w_hh = torch.bmm(flat[:, B:].transpose(1, 2), h_prev)
+        # h_{t−1} for every step, 0 before the first: the products then run over whole,
+        # regularly strided blocks (a sliced operand would be copied transposed first).
+        h_prev = torch.zeros(S, T, B, N, dtype=grad_h.dtype)
+        h_prev[:, 1:] = trace.h[:-1].transpose(0, 1)
+        grad_w_hh = torch.bmm(flat.transpose(1, 2), h_prev.view(S, T * B, N))
         grad_b = flat.sum(dim=1)
         return grad_x, grad_w_ih, grad_w_hh, grad_b, grad_b.clone(), None
 

@@ -3,8 +3,9 @@
 from metabayes import pipeline
 
 pipeline.setup_logging(snakemake.log[0])
-pipeline.measure_behaviour(
+pipeline.measure_task_behaviour(
     task=snakemake.wildcards.task,
-    trace_path=snakemake.input.trace,
-    csv_path=snakemake.output.table,
+    trace_paths=snakemake.input.traces,
+    csv_paths=snakemake.output.tables,
+    task_csv_path=snakemake.output.table,
 )

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.manifold import MDS
 
 from metabayes.analysis.behaviour import prediction_dissimilarity, pseudo_regret
 from metabayes.families import Family
@@ -171,6 +170,8 @@ class Embedding:
 def embed(distances: np.ndarray, max_iter: int) -> Embedding:
     """Metric MDS of a precomputed distance matrix in 2-D, by SMACOF started from the classical
     (Torgerson) solution, so deterministic."""
+    from sklearn.manifold import MDS  # imported here: it costs every job 1.5 s at start-up
+
     mds = MDS(
         n_components=2,
         metric_mds=True,
