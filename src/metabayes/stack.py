@@ -20,7 +20,9 @@ and each seed's parameters sit in a slot whose length is a multiple of :data:`SL
 elementwise kernels treat a seed's entries alike whatever the stack size. A seed's numbers are
 therefore the same whichever seeds share its stack (tested bit for bit).
 
-Tensors inside are seed-major and time-major, (S, T, B, ·), so that a step's slice is contiguous.
+Inputs and outputs are seed-major, (S, T, B, ·), so that each seed's rows form one matrix of
+the batched products; the LSTM's trace is time-major, (T, S, B, ·), so that a step's slice is
+contiguous.
 """
 
 from __future__ import annotations
