@@ -98,11 +98,10 @@ def lstm_trace(
 class LSTMReplay(torch.autograd.Function):
     """Hidden states of a traced LSTM pass, differentiable in its inputs and parameters.
 
-    ``forward(x, w_ih, w_hh, b_ih, b_hh, trace)`` returns the hidden states (S, T, B, N) (a
-    view of ``trace.h``); the trace
-    must be the pass of these very inputs and parameters (:func:`lstm_trace`, or a bandit
-    rollout that fed ``x`` step by step). The backward is the LSTM's exact gradient, with
-    the weight gradients as one product over all T·B rows.
+    ``forward(x, w_ih, w_hh, b_ih, b_hh, trace)`` returns the hidden states (S, T, B, N), a
+    view of ``trace.h``. The trace must be the pass of these very inputs and parameters
+    (:func:`lstm_trace`, or a bandit rollout that fed ``x`` step by step). The backward is the
+    LSTM's exact gradient, with the weight gradients as one product over all T·B rows.
     """
 
     @staticmethod

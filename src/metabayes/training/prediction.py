@@ -106,7 +106,7 @@ def _train(task, settings: PredictionSettings, seeds: list[int], snapshots) -> T
     family = task.model.family
 
     for update in range(loop.update + 1, settings.n_updates + 1):
-        # Sample a fresh batch of episodes from the prior, per seed; stack them time-major.
+        # Sample a fresh batch of episodes from the prior, per seed; stack them (S, T, B, ·).
         batches = [
             task.sample(
                 numpy_rng(seed, "data", update), settings.batch_size, settings.episode_length
