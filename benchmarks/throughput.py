@@ -23,7 +23,6 @@ import argparse
 import time
 from collections.abc import Callable
 
-import numpy as np
 import torch
 import yaml
 
@@ -82,15 +81,11 @@ def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, floa
         stack = StackedMetaLearner([build_predictor(task, settings.hidden_size) for _ in range(S)])
         optimiser = torch.optim.Adam(stack.parameters(), lr=settings.learning_rate)
         batches = [task.sample(numpy_rng(s, "data", 1), B, T) for s in range(S)]
-        inputs, observations = (
-            torch.as_tensor(np.stack([getattr(b, n).swapaxes(0, 1) for b in batches])).float()
-            for n in ("inputs", "observations")
-        )
+        inputs, observations = prediction.stacked_batches(batches)
 
         def run(stack=stack, optimiser=optimiser, inputs=inputs, observations=observations):
             for _ in range(updates):
-                raw, _ = stack(inputs)
-                losses = -task.model.family.log_prob(raw, observations).sum(1).mean(1)
+                losses = prediction.seed_log_losses(stack, task, inputs, observations)
                 gradient_step(optimiser, losses, stack, settings.grad_clip)
 
         rates.append(
@@ -104,7 +99,8 @@ def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, floa
 
     def plain():
         for _ in range(updates):
-            loss = prediction.episode_log_loss(net, task, inputs, observations)
+            raw, _, _ = net(inputs)  # the loss as the per-seed loop computed it
+            loss = -task.model.family.log_prob(raw, observations).sum(dim=1).mean()
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)

@@ -52,10 +52,9 @@ class MetaLearner(nn.Module):
         """One step for a batch, as :meth:`forward` on sequences of length 1.
 
         The LSTM cell is written out with the LSTM's own parameters (gate order i, f, g, o
-        as in ``torch.nn.LSTM``). For step-by-step unrolls under autograd (bandit play, where
-        each input depends on the previous action) this made a whole training update 1.25
-        (batch 128) to 2.5 (batch 32) times faster than calling ``nn.LSTM`` on length-1
-        sequences, on one CPU core with N = 256.
+        as in ``torch.nn.LSTM``), which is faster than calling ``nn.LSTM`` on length-1
+        sequences. Agents use it to play step by step (:class:`metabayes.agents.RNNAgent`);
+        training plays through :mod:`metabayes.stack` instead.
 
         Args:
             x: inputs, shape (B, input_dim).

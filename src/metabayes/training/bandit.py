@@ -32,8 +32,8 @@ from metabayes.training.common import (
     format_duration,
     gradient_step,
     save_checkpoints,
-    stack_groups,
     start_loop,
+    train_in_stacks,
 )
 from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
 from metabayes.vtrace import vtrace_targets
@@ -187,11 +187,9 @@ def train_bandit_agents(
         TrainingDiverged: if a seed's loss is not finite, naming task, seed and update.
     """
     gittins = GittinsAgent(task) if gittins is None else gittins
-    results = []
-    for group in stack_groups(seeds, settings.batch_size):
-        loop = _train(task, settings, group, gittins, snapshots)
-        results += [(record.checkpoints, record.rows) for record in loop.records]
-    return results
+    return train_in_stacks(
+        seeds, settings.batch_size, lambda group: _train(task, settings, group, gittins, snapshots)
+    )
 
 
 def _train(task, settings: BanditSettings, seeds: list[int], gittins, snapshots) -> TrainingLoop:

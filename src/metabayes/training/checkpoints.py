@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass, field
 
@@ -43,9 +42,6 @@ class Checkpoints:
     settings: dict
     states: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
     code_version: str = field(default_factory=code_version)
-
-    def add(self, update: int, net: torch.nn.Module) -> None:
-        self.states[update] = copy.deepcopy(net.state_dict())
 
     @property
     def updates(self) -> list[int]:

@@ -109,6 +109,17 @@ def save_checkpoints(loop: TrainingLoop) -> None:
         record.checkpoints.states[loop.update] = loop.net.export(k)
 
 
+def train_in_stacks(
+    seeds: Sequence[int], batch_size: int, train: Callable[[list[int]], TrainingLoop]
+) -> list[tuple[Checkpoints, list[dict]]]:
+    """Run ``train`` on each stack of :func:`stack_groups`; every seed's checkpoints and
+    training-log rows, in the order of ``seeds``."""
+    runs = []
+    for group in stack_groups(seeds, batch_size):
+        runs += [(record.checkpoints, record.rows) for record in train(group).records]
+    return runs
+
+
 def stack_groups(seeds: Sequence[int], batch_size: int) -> list[list[int]]:
     """How to split a job's seeds into stacks trained together.
 

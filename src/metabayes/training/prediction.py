@@ -13,15 +13,17 @@ import torch
 from metabayes.agents import BayesOptimalPredictor, rollout
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
+from metabayes.stack import StackedMetaLearner
 from metabayes.tasks import PredictionTask
+from metabayes.tasks.prediction import Episodes
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import (
     check_finite,
     format_duration,
     gradient_step,
     save_checkpoints,
-    stack_groups,
     start_loop,
+    train_in_stacks,
 )
 from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
 
@@ -49,10 +51,22 @@ def build_predictor(task: PredictionTask, hidden_size: int) -> MetaLearner:
     return MetaLearner(task.input_dim, hidden_size, task.model.family.n_params)
 
 
-def episode_log_loss(net: MetaLearner, task: PredictionTask, inputs, observations) -> torch.Tensor:
-    """Mean over episodes of the log-loss summed over steps, −Σ_t log q(x_t)."""
-    raw, _, _ = net(inputs)
-    return -task.model.family.log_prob(raw, observations).sum(dim=1).mean()
+def stacked_batches(batches: Sequence[Episodes]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch of episodes per seed as the stack's inputs and observations, (S, T, B, ·)."""
+    return tuple(
+        torch.as_tensor(np.stack([getattr(b, name).swapaxes(0, 1) for b in batches])).to(
+            torch.float32
+        )
+        for name in ("inputs", "observations")
+    )
+
+
+def seed_log_losses(
+    stack: StackedMetaLearner, task: PredictionTask, inputs, observations
+) -> torch.Tensor:
+    """Per seed, the mean over episodes of the log-loss summed over steps, −Σ_t log q(x_t): (S,)."""
+    raw, _ = stack(inputs)
+    return -task.model.family.log_prob(raw, observations).sum(dim=1).mean(dim=1)
 
 
 def optimal_log_loss(task: PredictionTask, inputs: np.ndarray, observations: np.ndarray) -> float:
@@ -91,11 +105,9 @@ def train_predictors(
     Raises:
         TrainingDiverged: if a seed's loss is not finite, naming task, seed and update.
     """
-    results = []
-    for group in stack_groups(seeds, settings.batch_size):
-        loop = _train(task, settings, group, snapshots)
-        results += [(record.checkpoints, record.rows) for record in loop.records]
-    return results
+    return train_in_stacks(
+        seeds, settings.batch_size, lambda group: _train(task, settings, group, snapshots)
+    )
 
 
 def _train(task, settings: PredictionSettings, seeds: list[int], snapshots) -> TrainingLoop:
@@ -103,26 +115,19 @@ def _train(task, settings: PredictionSettings, seeds: list[int], snapshots) -> T
         task.name, settings, seeds, partial(build_predictor, task, settings.hidden_size), snapshots
     )
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
-    family = task.model.family
 
     for update in range(loop.update + 1, settings.n_updates + 1):
-        # Sample a fresh batch of episodes from the prior, per seed; stack them (S, T, B, ·).
+        # Sample a fresh batch of episodes from the prior, per seed.
         batches = [
             task.sample(
                 numpy_rng(seed, "data", update), settings.batch_size, settings.episode_length
             )
             for seed in seeds
         ]
-        inputs, observations = (
-            torch.as_tensor(np.stack([getattr(b, name).swapaxes(0, 1) for b in batches])).to(
-                torch.float32
-            )
-            for name in ("inputs", "observations")
-        )
+        inputs, observations = stacked_batches(batches)
 
         # One Adam step per seed on its log-loss, through the whole episode (BPTT).
-        raw, _ = loop.net(inputs)
-        losses = -family.log_prob(raw, observations).sum(dim=1).mean(dim=1)
+        losses = seed_log_losses(loop.net, task, inputs, observations)
         check_finite(losses, task.name, seeds, update, "prediction")
         gradient_step(loop.optimiser, losses, loop.net, settings.grad_clip)
         loop.scheduler.step()
