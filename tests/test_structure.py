@@ -7,9 +7,10 @@ from metabayes.analysis.structure import (
     Comparison,
     EmbeddingSettings,
     Machine,
+    Regression,
     Whitening,
     compare,
-    fit_embedding,
+    fit_embeddings,
     split_episodes,
 )
 from metabayes.bandit_agents import valid_statistics
@@ -130,14 +131,70 @@ def test_d_s_is_scored_on_the_first_n_components_whatever_m():
     assert full.rnn_truncation_d_o == pytest.approx(0, abs=1e-9)  # nothing is truncated
 
 
-def test_reused_directions_are_taken_as_they_are():
-    counts, _ = _bernoulli_histories(K=60)
-    opt, rnn = _counts_machine(counts), _mixed_machine(counts, seed=1)
-    first = _compare(opt, rnn)
-    reused = first.simulations["rnn_to_opt"]
-    second = _compare(opt, rnn, full_state_target=True, reuse={"rnn_to_opt": reused})
-    assert second.simulations["rnn_to_opt"] is reused
-    assert second.simulations["opt_to_rnn"] is not first.simulations["opt_to_rnn"]
+def _regressions(n_problems, seed=0, n_out=2):
+    """Regressions of (counts → a smooth function of them, plus noise) from independent
+    histories: the noise makes the validation error stop improving, at different epochs."""
+    problems = []
+    for k in range(n_problems):
+        counts, _ = _bernoulli_histories(K=60, seed=seed + k)
+        x = counts.reshape(-1, 2) / 10
+        rng = np.random.default_rng(k)
+        y = np.tanh(x @ rng.normal(size=(2, n_out))) + rng.normal(0, 0.3, (len(x), n_out))
+        problems.append(Regression(x[:720], y[:720], x[720:960], y[720:960], counts, key=k % 2))
+    return problems
+
+
+def test_a_fit_does_not_depend_on_what_it_is_stacked_with():
+    """ϕs fitted side by side give bit for bit what each gives alone, whichever others share
+    the stack and whenever those stop early; problems of another shape train apart."""
+    settings = EmbeddingSettings(hidden_size=16, learning_rate=1e-2, max_epochs=30, patience=2)
+    problems = _regressions(4)
+    other_shape = _regressions(1, seed=9, n_out=3)[0]
+    alone = [fit_embeddings([problem], settings, seed=3)[0] for problem in problems]
+    together = fit_embeddings([problems[2], other_shape, *problems[:2], problems[3]], settings, 3)
+    for (z, epochs), (z_alone, epochs_alone) in zip(
+        [together[2], together[3], together[0], together[4]], alone, strict=True
+    ):
+        assert epochs == epochs_alone
+        np.testing.assert_array_equal(z, z_alone)
+    assert together[1][0].shape == (*other_shape.x.shape[:-1], 3)
+    assert len({epochs for _, epochs in alone}) > 1  # some stopped before others
+    assert min(epochs for _, epochs in alone) < 30  # ... and early
+
+
+def test_a_stacked_fit_follows_torch_adam_on_an_mlp():
+    """The stack's forward, squared error and Adam step are those of ``embedding_network``
+    trained by ``torch.optim.Adam`` on the same batches (to float32 rounding)."""
+    import torch
+
+    from metabayes.analysis.structure import embedding_network
+    from metabayes.rng import seeded_torch, torch_seed
+
+    settings = EmbeddingSettings(hidden_size=16, max_epochs=3, patience=5)
+    (problem,) = _regressions(1)
+    (z, epochs), *_ = fit_embeddings([problem], settings, seed=5)
+    with seeded_torch(5, "structure", problem.key):
+        net = embedding_network(2, 2, settings)
+    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    shuffle = torch.Generator().manual_seed(torch_seed(5, "structure", problem.key))
+    x, y, x_val, y_val = (
+        torch.as_tensor(a, dtype=torch.float32)
+        for a in (problem.x_train, problem.y_train, problem.x_validation, problem.y_validation)
+    )
+    best, best_state = np.inf, None
+    for _ in range(epochs):
+        for batch in torch.randperm(len(x), generator=shuffle).split(settings.batch_size):
+            optimiser.zero_grad()
+            torch.mean((net(x[batch]) - y[batch]) ** 2).backward()
+            optimiser.step()
+        with torch.no_grad():
+            error = torch.mean((net(x_val) - y_val) ** 2).item()
+        if error < best:
+            best, best_state = error, {k: v.clone() for k, v in net.state_dict().items()}
+    net.load_state_dict(best_state)
+    with torch.no_grad():
+        expected = net(torch.as_tensor(problem.x, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(z, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_standardisation_is_per_dimension_and_exactly_invertible():
@@ -228,4 +285,4 @@ def test_diverging_embedding_stops_with_a_message():
     x = counts.reshape(-1, 2)
     y = np.full_like(x, np.nan)
     with pytest.raises(FloatingPointError, match="diverged"):
-        fit_embedding(x, y, x, y, SETTINGS, seed=0)
+        fit_embeddings([Regression(x, y, x, y, counts)], SETTINGS, seed=0)

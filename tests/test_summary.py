@@ -288,13 +288,13 @@ def test_comparison_file_round_trips(tmp_path):
     machines = {label: prediction_machines(trace, label, nets[label], task) for label in nets}
     split = split_episodes(60, (0.6, 0.2, 0.2), seed=0)
     settings = EmbeddingSettings(hidden_size=16, max_epochs=3)
-    comparisons = compare_run(
+    (comparisons,) = compare_run(
         3,
         machines,
         kl_dissimilarity(task.model.family),
         split,
         settings,
-        Variant("statistics", "n", "projection"),
+        [Variant("statistics", "n", "projection")],
         Coordinates("statistics", (task.model,)),
     )
     path = tmp_path / "c.h5"

@@ -341,7 +341,7 @@ def compare_structure(
     torch.set_num_threads(threads)
     run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
     variant = Variant(**{key: settings[key] for key in VARIANT_KEYS})
-    comparisons = run.compare(variant)
+    (comparisons,) = run.compare([variant])
     table = run.table(comparisons, variant)
     write_csv(table, csv_path)
     trace = run.trace
@@ -391,15 +391,17 @@ def compare_structure_variants(
     One structure table (:func:`metabayes.analysis.structure_runs.structure_table`) per
     variant, stacked, with a ``variant`` column (0 is the main analysis). A ϕ that two
     variants share (e.g. RNN → Opt when they differ only in where Opt → RNN lands) is fitted
-    once. ``settings`` are ϕ's and the split, as for :func:`compare_structure`.
+    once, and all are fitted together. ``settings`` are ϕ's and the split, as for
+    :func:`compare_structure`.
     """
     torch.set_num_threads(threads)
     run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
-    fitted: dict = {}
+    variants = [Variant(**choices) for choices in variants]
     tables = []
-    for index, choices in enumerate(variants):
-        variant = Variant(**choices)
-        table = run.table(run.compare(variant, fitted), variant)
+    for index, (variant, comparisons) in enumerate(
+        zip(variants, run.compare(variants), strict=True)
+    ):
+        table = run.table(comparisons, variant)
         table.insert(2, "variant", index)
         tables.append(table)
         final = table[table.checkpoint == "final"].set_index("direction")
@@ -452,16 +454,15 @@ class _StructureRun:
             "code_version": code_version(),
         }
 
-    def compare(self, variant: Variant, fitted: dict | None = None) -> dict:
+    def compare(self, variants: list[Variant]) -> list[dict]:
         return compare_run(
             self.trace.seed,
             self.machines,
             self.dissimilarity,
             self.split,
             self.embedding,
-            variant,
+            variants,
             self.coordinates,
-            fitted,
         )
 
     def table(self, comparisons: dict, variant: Variant) -> pd.DataFrame:

@@ -175,7 +175,7 @@ class StackedMetaLearner(nn.Module):
         self.flat = nn.ParameterDict()
         for name, shape in self.shapes.items():
             numel = math.prod(shape)
-            data = torch.zeros(self.S, -(-numel // SLOT) * SLOT)
+            data = torch.zeros(self.S, slot_length(numel))
             for k, net in enumerate(nets):
                 data[k, :numel] = net.get_parameter(name).detach().flatten()
             self.flat[_key(name)] = nn.Parameter(data)
@@ -196,21 +196,8 @@ class StackedMetaLearner(nn.Module):
                 self.param(name)[k].copy_(state[name])
 
     def linear(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        """x (S, ..., in) through linear layer ``name`` of every seed.
-
-        A layer with one input or one output is computed elementwise: a batched product with
-        a dimension of 1 takes a matrix-vector path whose last bits depend on the stack size.
-        """
-        weight, bias = self.param(f"{name}.weight"), self.param(f"{name}.bias")
-        n_out, n_in = weight.shape[1:]
-        flat = x.reshape(self.S, -1, n_in)
-        if n_in == 1:
-            out = torch.addcmul(bias[:, None], flat, weight.transpose(1, 2))
-        elif n_out == 1:
-            out = (flat * weight).sum(dim=-1, keepdim=True) + bias[:, None]
-        else:
-            out = torch.baddbmm(bias[:, None], flat, weight.transpose(1, 2))
-        return out.view(*x.shape[:-1], n_out)
+        """x (S, ..., in) through linear layer ``name`` of every seed (:func:`stacked_linear`)."""
+        return stacked_linear(x, self.param(f"{name}.weight"), self.param(f"{name}.bias"))
 
     def lstm_weights(self) -> tuple[torch.Tensor, ...]:
         """w_ih, w_hh (S, 4N, N) and b_ih, b_hh (S, 4N)."""
@@ -249,6 +236,28 @@ class StackedMetaLearner(nn.Module):
         for g in grads:
             g.mul_(coefficient[:, None])
         return norms
+
+
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x (S, ..., in) through S linear layers, weight (S, out, in) and bias (S, out).
+
+    A layer with one input or one output is computed elementwise: a batched product with a
+    dimension of 1 takes a matrix-vector path whose last bits depend on the stack size.
+    """
+    S, n_out, n_in = weight.shape
+    flat = x.reshape(S, -1, n_in)
+    if n_in == 1:
+        out = torch.addcmul(bias[:, None], flat, weight.transpose(1, 2))
+    elif n_out == 1:
+        out = (flat * weight).sum(dim=-1, keepdim=True) + bias[:, None]
+    else:
+        out = torch.baddbmm(bias[:, None], flat, weight.transpose(1, 2))
+    return out.view(*x.shape[:-1], n_out)
+
+
+def slot_length(numel: int) -> int:
+    """Floats reserved for ``numel`` entries: the next multiple of :data:`SLOT`."""
+    return -(-numel // SLOT) * SLOT
 
 
 def _key(name: str) -> str:

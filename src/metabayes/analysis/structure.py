@@ -9,7 +9,7 @@ traces (the same inputs to both machines):
    Bayes state dimension) and, as the paper, n of the RNN's (or m ≥ n, or the RNN's full
    state standardised per unit: analysis choices, :func:`compare`);
 2. ϕ, an MLP, is regressed from N's coordinates onto M's on the training episodes,
-   stopping early on the validation episodes (:func:`fit_embedding`);
+   stopping early on the validation episodes (:func:`fit_embeddings`);
 3. on the held-out test episodes, D_s is the mean squared error of ϕ in the simulating
    machine's first n whitened components (1 is the error of predicting the mean), and D_o
    the output dissimilarity between N's output at its own state and M's output at ϕ(state)
@@ -23,7 +23,8 @@ the other, but not be simulated by it: ϕ would have to send one state to severa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ import torch
 from torch import nn
 
 from metabayes.rng import numpy_rng, seeded_torch, torch_seed
+from metabayes.stack import slot_length, stacked_linear
 
 DIRECTIONS = ("rnn_to_opt", "opt_to_rnn")
 """Embedding directions: the RNN's states in Opt's state space, and the reverse."""
@@ -128,60 +130,166 @@ def embedding_network(n_in: int, n_out: int, settings: EmbeddingSettings) -> nn.
     return nn.Sequential(*layers, nn.Linear(width, n_out))
 
 
-def fit_embedding(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_validation: np.ndarray,
-    y_validation: np.ndarray,
-    settings: EmbeddingSettings,
-    seed: int,
-    key: int = 0,
-) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-    """Regress y on x with an MLP by Adam on the squared error, with early stopping.
+@dataclass(frozen=True)
+class Regression:
+    """One ϕ to fit: training and validation pairs, the states to map, and ϕ's stream key.
 
-    Training stops when the validation error has not improved for ``patience`` epochs;
-    the parameters of the best epoch are kept. Initialisation and shuffling are a function
-    of (seed, key).
-
-    Args:
-        x_train, y_train: (m, n_in) and (m, n_out).
-        x_validation, y_validation: held-out pairs for early stopping.
-
-    Returns:
-        ϕ as a function of arrays (..., n_in) → (..., n_out), and the epochs trained.
+    ϕ's initialisation and shuffling are a function of (seed, key) alone.
     """
-    x, y = (torch.as_tensor(a, dtype=torch.float32) for a in (x_train, y_train))
-    x_val, y_val = (torch.as_tensor(a, dtype=torch.float32) for a in (x_validation, y_validation))
-    with seeded_torch(seed, "structure", key):
-        net = embedding_network(x.shape[1], y.shape[1], settings)
-    optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
-    shuffle = torch.Generator().manual_seed(torch_seed(seed, "structure", key))
-    best, best_state, waited, epochs = np.inf, None, 0, 0
-    while epochs < settings.max_epochs and waited < settings.patience:
-        epochs += 1
-        for batch in torch.randperm(len(x), generator=shuffle).split(settings.batch_size):
-            loss = torch.mean((net(x[batch]) - y[batch]) ** 2)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        with torch.no_grad():
-            error = torch.mean((net(x_val) - y_val) ** 2).item()
-        if error < best:
-            best, best_state, waited = error, {k: v.clone() for k, v in net.state_dict().items()}, 0
-        elif not np.isfinite(error):
-            raise FloatingPointError(
-                f"ϕ training diverged: validation error {error} at epoch {epochs}"
-            )
-        else:
-            waited += 1
-    net.load_state_dict(best_state)
+
+    x_train: np.ndarray  # (m, n_in)
+    y_train: np.ndarray  # (m, n_out)
+    x_validation: np.ndarray
+    y_validation: np.ndarray
+    x: np.ndarray  # (..., n_in) states to map once ϕ is fitted
+    key: int = 0
+
+    @property
+    def shape(self) -> tuple:
+        """What ϕs must share to be trained side by side."""
+        return (self.x_train.shape, self.y_train.shape, self.x_validation.shape, self.x.shape)
+
+
+def fit_embeddings(
+    problems: Sequence[Regression], settings: EmbeddingSettings, seed: int
+) -> list[tuple[np.ndarray, int]]:
+    """Regress y on x with an MLP ϕ per problem, by Adam on the squared error, with early
+    stopping; return ϕ(x) and the epochs trained, per problem.
+
+    Each ϕ trains until its validation error has not improved for ``patience`` epochs (or
+    ``max_epochs``), and the parameters of its best epoch are kept. Problems of one shape are
+    trained side by side as one stack of MLPs (:class:`_MLPStack`): on one core the small ϕs
+    of prediction tasks cost per-operation overhead, which the stack shares. A ϕ's numbers do
+    not depend on which other problems are fitted with it (tested bit for bit).
+    """
+    groups: dict[tuple, list[int]] = {}
+    for index, problem in enumerate(problems):
+        groups.setdefault(problem.shape, []).append(index)
+    fits: list = [None] * len(problems)
+    for indices in groups.values():
+        for index, fit in zip(
+            indices, _fit_stack([problems[i] for i in indices], settings, seed), strict=True
+        ):
+            fits[index] = fit
+    return fits
+
+
+class _MLPStack:
+    """F MLPs of one shape, each parameter stacked as an (F, L) tensor, a network per row.
+
+    A row's length L is a multiple of :data:`metabayes.stack.SLOT` floats, so the kernels
+    treat a network's entries alike whatever F is; Adam (``torch.optim.Adam``'s update,
+    without weight decay) acts on the rows elementwise.
+    """
+
+    def __init__(self, nets: Sequence[nn.Sequential]):
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        self.shapes = [tuple(layer.weight.shape) for layer in layers[0]]
+        self.params = []
+        for index, (n_out, n_in) in enumerate(self.shapes):
+            for numel, name in ((n_out * n_in, "weight"), (n_out, "bias")):
+                data = torch.zeros(len(nets), slot_length(numel))
+                for k, net_layers in enumerate(layers):
+                    data[k, :numel] = getattr(net_layers[index], name).detach().flatten()
+                self.params.append(data.requires_grad_())
+        self.moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params]
+        self.steps = 0
+
+    def forward(self, x: torch.Tensor, params: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """x (F, m, n_in) → (F, m, n_out): ReLU after every layer but the last."""
+        params = self.params if params is None else params
+        for index, (n_out, n_in) in enumerate(self.shapes):
+            weight, bias = params[2 * index], params[2 * index + 1]
+            weight = weight[:, : n_out * n_in].view(-1, n_out, n_in)
+            x = stacked_linear(x, weight, bias[:, :n_out])
+            if index < len(self.shapes) - 1:
+                x = torch.relu(x)
+        return x
 
     @torch.no_grad()
-    def phi(states: np.ndarray) -> np.ndarray:
-        flat = torch.as_tensor(states.reshape(-1, states.shape[-1]), dtype=torch.float32)
-        return net(flat).double().numpy().reshape(*states.shape[:-1], -1)
+    def adam_step(self, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        """One step of Adam on every row (torch.optim.Adam's update, written out)."""
+        self.steps += 1
+        correction = math.sqrt(1 - betas[1] ** self.steps)
+        step = -lr / (1 - betas[0] ** self.steps)
+        for param, (first, second) in zip(self.params, self.moments, strict=True):
+            grad = param.grad
+            first.lerp_(grad, 1 - betas[0])
+            second.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
+            param.addcdiv_(first, (second.sqrt() / correction).add_(eps), value=step)
+            param.grad = None
 
-    return phi, epochs
+    def snapshot(self) -> list[torch.Tensor]:
+        """A copy of the parameters, for :meth:`forward`."""
+        return [param.detach().clone() for param in self.params]
+
+    def keep(self, rows: list[int]) -> None:
+        """Drop every network but ``rows`` (optimiser state included)."""
+        self.params = [param.detach()[rows].requires_grad_() for param in self.params]
+        self.moments = [(first[rows], second[rows]) for first, second in self.moments]
+
+
+def _fit_stack(
+    problems: Sequence[Regression], settings: EmbeddingSettings, seed: int
+) -> list[tuple[np.ndarray, int]]:
+    """:func:`fit_embeddings` for problems of one shape, trained as one :class:`_MLPStack`."""
+
+    def stacked(name: str) -> torch.Tensor:
+        arrays = [getattr(problem, name) for problem in problems]
+        return torch.as_tensor(np.stack(arrays), dtype=torch.float32)
+
+    data = [stacked(name) for name in ("x_train", "y_train", "x_validation", "y_validation")]
+    n_in, n_out = data[0].shape[-1], data[1].shape[-1]
+    nets = []
+    for problem in problems:
+        with seeded_torch(seed, "structure", problem.key):
+            nets.append(embedding_network(n_in, n_out, settings))
+    stack = _MLPStack(nets)
+    shuffles = [
+        torch.Generator().manual_seed(torch_seed(seed, "structure", problem.key))
+        for problem in problems
+    ]
+    F, m = len(problems), data[0].shape[1]
+    best_error, waited, epochs = [np.inf] * F, [0] * F, [0] * F
+    best = stack.snapshot()
+    active = list(range(F))  # the networks still training, in stack order; data holds theirs
+    while active:
+        x, y, x_val, y_val = data
+        orders = torch.stack([torch.randperm(m, generator=shuffles[k]) for k in active])
+        rows = torch.arange(len(active))[:, None]
+        for batch in orders.split(settings.batch_size, dim=1):
+            prediction = stack.forward(x[rows, batch])
+            torch.mean((prediction - y[rows, batch]) ** 2, dim=(1, 2)).sum().backward()
+            stack.adam_step(settings.learning_rate)
+        with torch.no_grad():
+            validation = torch.mean((stack.forward(x_val) - y_val) ** 2, dim=(1, 2)).tolist()
+        for row, k in enumerate(active):
+            epochs[k] += 1
+            if validation[row] < best_error[k]:
+                best_error[k], waited[k] = validation[row], 0
+                for kept, param in zip(best, stack.params, strict=True):
+                    kept[k] = param[row].detach()
+            elif not np.isfinite(validation[row]):
+                raise FloatingPointError(
+                    f"ϕ training diverged: validation error {validation[row]} at epoch {epochs[k]}"
+                )
+            else:
+                waited[k] += 1
+        still = [
+            row
+            for row, k in enumerate(active)
+            if epochs[k] < settings.max_epochs and waited[k] < settings.patience
+        ]
+        if len(still) < len(active):
+            stack.keep(still)
+            data = [tensor[still] for tensor in data]
+            active = [active[row] for row in still]
+    with torch.no_grad():
+        mapped = stack.forward(stacked("x").reshape(F, -1, n_in), best)
+    return [
+        (mapped[k].double().numpy().reshape(*problem.x.shape[:-1], -1), epochs[k])
+        for k, problem in enumerate(problems)
+    ]
 
 
 @dataclass
@@ -238,7 +346,6 @@ def compare(
     rnn_components: int | None = None,
     rnn_full_state: bool = False,
     full_state_target: bool = False,
-    reuse: dict[str, Simulation] | None = None,
 ) -> Comparison:
     """D_s and D_o in both directions between a Bayes-optimal agent and a meta-learner.
 
@@ -255,6 +362,31 @@ def compare(
         dissimilarity: D_o between outputs of the Opt side and of the RNN side, whichever
             machine emits them (eq. 2 or eq. 3 form).
         seed: seeds ϕ's initialisation and shuffling (one stream per direction).
+        rnn_components, rnn_full_state, full_state_target: the RNN coordinates and where ϕ
+            lands (:class:`PendingComparison`).
+    """
+    pending = PendingComparison(
+        opt, rnn, split, dissimilarity, rnn_components, rnn_full_state, full_state_target
+    )
+    fits = fit_embeddings([pending.regression(d) for d in DIRECTIONS], settings, seed)
+    return pending.finish(
+        {
+            d: pending.simulation(d, z, epochs)
+            for d, (z, epochs) in zip(DIRECTIONS, fits, strict=True)
+        }
+    )
+
+
+class PendingComparison:
+    """A comparison's coordinates, waiting for its ϕs (:func:`compare` in three steps).
+
+    :meth:`regression` says what ϕ to fit in a direction, :meth:`simulation` scores a fitted
+    ϕ, and :meth:`finish` assembles the :class:`Comparison`. The steps are apart so that a
+    caller can fit the ϕs of many comparisons together (:func:`fit_embeddings`) and share a
+    ϕ between comparisons that would fit the same one.
+
+    Args:
+        opt, rnn, split, dissimilarity: as :func:`compare`.
         rnn_components: m; n if None (the paper's choice), at most the RNN state dimension.
         rnn_full_state: the RNN side is its full state standardised per unit (m ignored):
             whitening all 2N principal components would blow the float32 noise of the
@@ -262,63 +394,82 @@ def compare(
         full_state_target: in Opt → RNN, ϕ lands in the full RNN state, standardised per
             unit, and the RNN's output is read there; otherwise (the paper's §4.3) in the
             RNN's coordinates above, the output read at their reconstruction.
-        reuse: simulations already computed for a direction under the same inputs (the
-            caller's promise), taken as they are instead of fitting ϕ again.
     """
-    n = opt.states.shape[-1]
-    machines = {"opt": opt, "rnn": rnn}
-    train = {name: _flat(machine.states, split.train) for name, machine in machines.items()}
-    scores = {name: Whitening.fit(train[name], n) for name in machines}
-    projected = {name: scores[name].transform(machine.states) for name, machine in machines.items()}
-    full = Whitening.standardise(train["rnn"]) if rnn_full_state or full_state_target else None
-    if rnn_full_state:
-        rnn_coding = full
-    elif (rnn_components or n) == n:
-        rnn_coding = scores["rnn"]
-    else:
-        rnn_coding = Whitening.fit(train["rnn"], rnn_components)
-    codings = {"opt": scores["opt"], "rnn": rnn_coding}
-    coded = {name: codings[name].transform(machine.states) for name, machine in machines.items()}
-    targets = {**codings, "rnn": full} if full_state_target else codings
-    simulations = dict(reuse or {})
-    for key, direction in enumerate(DIRECTIONS):
-        if direction in simulations:
-            continue
+
+    def __init__(
+        self,
+        opt: Machine,
+        rnn: Machine,
+        split: Split,
+        dissimilarity: OutputDissimilarity,
+        rnn_components: int | None = None,
+        rnn_full_state: bool = False,
+        full_state_target: bool = False,
+    ):
+        n = opt.states.shape[-1]
+        self.machines = machines = {"opt": opt, "rnn": rnn}
+        self.split, self.dissimilarity = split, dissimilarity
+        train = {name: _flat(machine.states, split.train) for name, machine in machines.items()}
+        self.scores = {name: Whitening.fit(train[name], n) for name in machines}
+        self.projected = {
+            name: self.scores[name].transform(machine.states) for name, machine in machines.items()
+        }
+        full = Whitening.standardise(train["rnn"]) if rnn_full_state or full_state_target else None
+        if rnn_full_state:
+            rnn_coding = full
+        elif (rnn_components or n) == n:
+            rnn_coding = self.scores["rnn"]
+        else:
+            rnn_coding = Whitening.fit(train["rnn"], rnn_components)
+        self.codings = {"opt": self.scores["opt"], "rnn": rnn_coding}
+        self.coded = {
+            name: self.codings[name].transform(machine.states) for name, machine in machines.items()
+        }
+        self.targets = {**self.codings, "rnn": full} if full_state_target else self.codings
+
+    def regression(self, direction: str) -> Regression:
+        """ϕ in ``direction`` (:data:`DIRECTIONS`) as a regression problem."""
         source, target = direction.split("_to_")
-        coder = targets[target]
-        goal = (
-            coded[target] if coder is codings[target] else coder.transform(machines[target].states)
+        coder = self.targets[target]
+        if coder is self.codings[target]:
+            goal = self.coded[target]
+        else:
+            goal = coder.transform(self.machines[target].states)
+        x, split = self.coded[source], self.split
+        return Regression(
+            _flat(x, split.train),
+            _flat(goal, split.train),
+            _flat(x, split.validation),
+            _flat(goal, split.validation),
+            x,
+            key=DIRECTIONS.index(direction),
         )
-        z, epochs = _embed(coded[source], goal, split, settings, seed, key)
+
+    def simulation(self, direction: str, z: np.ndarray, epochs: int) -> Simulation:
+        """Score ϕ's image z (K, T, ·) of every source state in ``direction``."""
+        source, target = direction.split("_to_")
+        coder = self.targets[target]
         states = coder.inverse(z)
-        embedded = z if coder is scores[target] else scores[target].transform(states)
-        outputs = machines[target].emit(states)
-        own = machines[source].outputs
-        test = split.test
+        embedded = z if coder is self.scores[target] else self.scores[target].transform(states)
+        outputs = self.machines[target].emit(states)
+        own = self.machines[source].outputs
+        test = self.split.test
         pair = (outputs, own) if target == "opt" else (own, outputs)
-        d_o, d_o_se = dissimilarity(pair[0][test], pair[1][test], test)
-        d_s = float(np.mean((embedded[test] - projected[target][test]) ** 2))
-        simulations[direction] = Simulation(d_s, d_o, d_o_se, embedded, outputs, epochs)
-    truncated = rnn.emit(codings["rnn"].inverse(coded["rnn"]))
-    floor, _ = dissimilarity(rnn.outputs[split.test], truncated[split.test], split.test)
-    return Comparison(scores["opt"], codings["rnn"], projected, simulations, floor)
+        d_o, d_o_se = self.dissimilarity(pair[0][test], pair[1][test], test)
+        d_s = float(np.mean((embedded[test] - self.projected[target][test]) ** 2))
+        return Simulation(d_s, d_o, d_o_se, embedded, outputs, epochs)
+
+    def finish(self, simulations: dict[str, Simulation]) -> Comparison:
+        """The comparison, given a simulation in every direction."""
+        rnn, test = self.machines["rnn"], self.split.test
+        truncated = rnn.emit(self.codings["rnn"].inverse(self.coded["rnn"]))
+        floor, _ = self.dissimilarity(rnn.outputs[test], truncated[test], test)
+        simulations = {d: simulations[d] for d in DIRECTIONS}
+        return Comparison(
+            self.scores["opt"], self.codings["rnn"], self.projected, simulations, floor
+        )
 
 
 def _flat(states: np.ndarray, episodes: np.ndarray) -> np.ndarray:
     """The states (K, T, S) of some episodes as rows (k T, S)."""
     return states[episodes].reshape(-1, states.shape[-1])
-
-
-def _embed(source, target, split: Split, settings, seed, key) -> tuple[np.ndarray, int]:
-    """Fit ϕ: source → target (both (K, T, n)) and apply it to every episode."""
-
-    phi, epochs = fit_embedding(
-        _flat(source, split.train),
-        _flat(target, split.train),
-        _flat(source, split.validation),
-        _flat(target, split.validation),
-        settings,
-        seed,
-        key,
-    )
-    return phi(source), epochs

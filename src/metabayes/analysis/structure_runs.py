@@ -19,7 +19,7 @@ output first in both directions; for bandits the eq. 3 form on expected rewards,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -33,8 +33,11 @@ from metabayes.analysis.structure import (
     EmbeddingSettings,
     Machine,
     OutputDissimilarity,
+    PendingComparison,
+    Regression,
+    Simulation,
     Split,
-    compare,
+    fit_embeddings,
 )
 from metabayes.bandit_agents import GittinsAgent, valid_statistics
 from metabayes.families import Categorical, Family
@@ -227,38 +230,55 @@ def compare_run(
     dissimilarity: OutputDissimilarity,
     split: Split,
     settings: EmbeddingSettings,
-    variant: Variant,
+    variants: Sequence[Variant],
     coordinates: Coordinates,
-    fitted: dict | None = None,
-) -> dict[str, Comparison]:
-    """Both directions for each checkpoint label's (Opt, RNN) under one analysis variant.
+) -> list[dict[str, Comparison]]:
+    """Both directions for each checkpoint label's (Opt, RNN) under each analysis variant.
 
-    ϕ is seeded by the run's seed, the same for every variant.
+    ϕ is seeded by the run's seed, the same for every variant. A ϕ that several variants
+    would fit alike (equal :meth:`Variant.fit_key`) is fitted once, and all ϕs of the run are
+    fitted together (:func:`metabayes.analysis.structure.fit_embeddings`).
 
     Args:
         machines: label → (Opt with its state as sufficient statistics, the RNN).
-        coordinates: Opt's models; their name is replaced by the variant's.
-        fitted: simulations of other variants of this run, by (label, fit key); those this
-            variant would fit again are reused, and its own are added.
+        variants: the analysis choices; one dict of comparisons by label is returned for each.
+        coordinates: Opt's models; their name is replaced by each variant's.
     """
-    coordinates = replace(coordinates, name=variant.opt_coordinates)
-    fitted = {} if fitted is None else fitted
-    comparisons = {}
-    for label, (opt, rnn) in machines.items():
-        m = variant.components(opt.states.shape[-1], rnn.states.shape[-1])
-        keys = {d: (label, variant.fit_key(d, m)) for d in DIRECTIONS}
-        comparison = compare(
-            in_coordinates(opt, coordinates),
-            rnn,
-            split,
-            settings,
-            dissimilarity,
-            seed=seed,
-            rnn_components=m,
-            rnn_full_state=variant.full_state,
-            full_state_target=variant.phi_target == "state",
-            reuse={d: fitted[key] for d, key in keys.items() if key in fitted},
-        )
-        fitted.update({key: comparison.simulations[d] for d, key in keys.items()})
-        comparisons[label] = comparison
-    return comparisons
+    pending: list[dict[str, PendingComparison]] = []
+    keys: list[dict[str, dict[str, tuple]]] = []
+    regressions: dict[tuple, Regression] = {}
+    for variant in variants:
+        coded = replace(coordinates, name=variant.opt_coordinates)
+        pending.append({})
+        keys.append({})
+        for label, (opt, rnn) in machines.items():
+            m = variant.components(opt.states.shape[-1], rnn.states.shape[-1])
+            comparison = PendingComparison(
+                in_coordinates(opt, coded),
+                rnn,
+                split,
+                dissimilarity,
+                rnn_components=m,
+                rnn_full_state=variant.full_state,
+                full_state_target=variant.phi_target == "state",
+            )
+            pending[-1][label] = comparison
+            keys[-1][label] = {d: (label, variant.fit_key(d, m)) for d in DIRECTIONS}
+            for direction, key in keys[-1][label].items():
+                if key not in regressions:
+                    regressions[key] = comparison.regression(direction)
+    fits = dict(
+        zip(regressions, fit_embeddings(list(regressions.values()), settings, seed), strict=True)
+    )
+    simulations: dict[tuple, Simulation] = {}
+    results = []
+    for comparisons, fit_keys in zip(pending, keys, strict=True):
+        results.append({})
+        for label, comparison in comparisons.items():
+            for direction, key in fit_keys[label].items():
+                if key not in simulations:
+                    simulations[key] = comparison.simulation(direction, *fits[key])
+            results[-1][label] = comparison.finish(
+                {d: simulations[key] for d, key in fit_keys[label].items()}
+            )
+    return results
