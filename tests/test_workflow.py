@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import signal
@@ -77,6 +78,40 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
     assert result.returncode != 0
     assert "config key 'prediction.n_update' is not known" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_failing_job_writes_its_traceback_to_its_log(tmp_path):
+    """A job script logs to its log file (setup_logging(snakemake.log[0])); when it dies of an
+    exception, the traceback is in that file as well as on the console."""
+    log_file = tmp_path / "job.log"
+    code = (
+        "from metabayes import pipeline\n"
+        f"pipeline.setup_logging({str(log_file)!r})\n"
+        "def converge():\n"
+        "    raise ValueError('the traces disagree')\n"
+        "converge()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.path.join(REPO, "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 1
+    logged = log_file.read_text()
+    for text in (logged, result.stderr):
+        assert "Traceback (most recent call last)" in text
+        assert "in converge" in text and "ValueError: the traces disagree" in text
+
+
+def test_every_job_script_logs_to_its_log_file_before_working():
+    for script in Path(REPO, "workflow", "scripts").glob("*.py"):
+        body = ast.parse(script.read_text()).body
+        work = [
+            node
+            for node in body
+            if not isinstance(node, ast.Import | ast.ImportFrom)
+            and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        ]
+        assert ast.unparse(work[0]) == "pipeline.setup_logging(snakemake.log[0])", script.name
 
 
 TINY = os.path.join(REPO, "presets", "tiny.yaml")

@@ -1,12 +1,17 @@
 """The configuration schema and its validation.
 
 The workflow validates ``config.yaml`` (merged with any ``--configfile`` preset) before any
-job is planned: unknown keys, wrong types, out-of-range values and unknown task names are
-rejected with a message that names the offending key.
+job is planned, and ``python -m metabayes check-config`` does the same on the same files:
+unknown keys, wrong types, out-of-range values, unknown task names and settings that do not
+fit together are rejected with a message that names the offending key and what is allowed.
+
+Types are strict: an integer is a YAML integer (``20.0`` is refused where a count is
+expected), and a number is finite (``.nan`` and ``.inf`` are refused everywhere).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 
@@ -14,12 +19,17 @@ import jsonschema
 import yaml
 
 from metabayes.analysis.coordinates import OPT_COORDINATES
+from metabayes.analysis.structure import split_sizes
 from metabayes.analysis.structure_runs import PHI_TARGETS, RNN_COMPONENTS
 from metabayes.rnn import INITS
 from metabayes.tasks import TASKS
 
 _POSITIVE_INT = {"type": "integer", "minimum": 1}
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
+_LEARNING_RATE = {"description": "Adam step size, in (0, 1].", **_POSITIVE_NUMBER, "maximum": 1}
+_SEED = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}  # stored as int64 in HDF5
+MIN_EPISODE_LENGTH = 2
+"""T = 1 leaves one state per episode after the first input: nothing to compare over time."""
 
 
 def _training_block(**extra: dict) -> dict:
@@ -28,7 +38,7 @@ def _training_block(**extra: dict) -> dict:
         "hidden_size": {"description": "N, LSTM units.", **_POSITIVE_INT},
         "batch_size": {"description": "Episodes per update.", **_POSITIVE_INT},
         "n_updates": {"description": "Adam updates.", **_POSITIVE_INT},
-        "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+        "learning_rate": _LEARNING_RATE,
         "lr_schedule": {"enum": ["constant", "cosine"]},
         "grad_clip": {"description": "Max global gradient norm.", **_POSITIVE_NUMBER},
         "n_checkpoints": {"type": "integer", "minimum": 2},
@@ -86,18 +96,22 @@ SCHEMA: dict = {
         "seeds": {
             "description": "Training seeds; one meta-learner is trained per task and seed.",
             "type": "array",
-            "items": {"type": "integer", "minimum": 0},
+            "items": _SEED,
             "minItems": 1,
             "uniqueItems": True,
         },
-        "episode_length": {"description": "T, steps per episode.", **_POSITIVE_INT},
+        "episode_length": {
+            "description": "T, steps per episode.",
+            "type": "integer",
+            "minimum": MIN_EPISODE_LENGTH,
+        },
         "evaluation": {
             "type": "object",
             "additionalProperties": False,
             "required": ["n_episodes", "seed"],
             "properties": {
                 "n_episodes": {"description": "K, evaluation episodes.", **_POSITIVE_INT},
-                "seed": {"description": "Evaluation seed.", "type": "integer", "minimum": 0},
+                "seed": {"description": "Evaluation seed.", **_SEED},
             },
         },
         "prediction": _training_block(),
@@ -153,7 +167,7 @@ SCHEMA: dict = {
                     "properties": {"prediction": _POSITIVE_INT, "bandit": _POSITIVE_INT},
                 },
                 "n_layers": {"description": "Hidden layers of ϕ.", **_POSITIVE_INT},
-                "learning_rate": {"description": "Adam step size.", **_POSITIVE_NUMBER},
+                "learning_rate": _LEARNING_RATE,
                 "batch_size": {"description": "States per update.", **_POSITIVE_INT},
                 "max_epochs": {"description": "Epochs at most.", **_POSITIVE_INT},
                 "patience": {"description": "Epochs without improvement.", **_POSITIVE_INT},
@@ -180,28 +194,72 @@ class ConfigError(ValueError):
     """A configuration that does not match the schema; the message names the key."""
 
 
+def _is_integer(checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_number(checker, instance) -> bool:
+    number = isinstance(instance, int | float) and not isinstance(instance, bool)
+    return number and math.isfinite(instance)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": _is_integer, "number": _is_number}
+    ),
+)
+"""Draft 2020-12 with strict types: integers are not floats, numbers are finite."""
+
+
 def validate_config(config: dict) -> dict:
-    """Check a configuration against :data:`SCHEMA`; returns it unchanged if valid.
+    """Check a configuration against :data:`SCHEMA` and across keys; returns it unchanged.
 
     Raises:
         ConfigError: naming the first offending key (dotted path), with what is wrong.
     """
-    validator = jsonschema.Draft202012Validator(SCHEMA)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if not isinstance(config, dict):
+        raise ConfigError(f"the config is a {type(config).__name__}, not a mapping of keys")
+    errors = sorted(_Validator(SCHEMA).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError(_describe(errors[0]))
-    split = config["structure"]["split"]
-    if abs(sum(split) - 1) > 1e-9:
-        raise ConfigError(f"config key 'structure.split': fractions {split} must sum to 1")
+    _check_across_keys(config)
     return config
 
 
+def _check_across_keys(config: dict) -> None:
+    """Constraints between keys, which the schema cannot state."""
+    split = config["structure"]["split"]
+    if abs(sum(split) - 1) > 1e-9:
+        raise ConfigError(f"config key 'structure.split': fractions {split} must sum to 1")
+    K = config["evaluation"]["n_episodes"]
+    parts = split_sizes(K, split)
+    if min(parts) < 1:
+        raise ConfigError(
+            f"config key 'evaluation.n_episodes': {K} episodes split {split} "
+            f"(structure.split) leave a part empty ({list(parts)} train/validation/test); "
+            f"use more episodes"
+        )
+
+
 def load_config(paths: Iterable[str | os.PathLike]) -> dict:
-    """Load YAML files, later ones overriding earlier ones key by key, and validate."""
+    """Load YAML files, later ones overriding earlier ones key by key, and validate.
+
+    A file that does not parse, is empty or is not a mapping is refused, naming the file (and
+    the line of a syntax error).
+    """
     config: dict = {}
     for path in paths:
         with open(path) as f:
-            content = yaml.safe_load(f) or {}
+            try:
+                content = yaml.safe_load(f)
+            except yaml.YAMLError as error:
+                mark = getattr(error, "problem_mark", None)
+                where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                problem = getattr(error, "problem", None) or str(error)
+                raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+        if content is None:
+            raise ConfigError(f"{path}: the file is empty; expected a mapping of config keys")
         if not isinstance(content, dict):
             raise ConfigError(
                 f"{path}: expected a mapping of config keys, got {type(content).__name__}"
@@ -231,4 +289,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         where = f"{path}." if path else ""
         missing = [k for k in error.validator_value if k not in error.instance]
         return f"config key '{where}{missing[0]}' is missing"
+    if error.validator == "type" and isinstance(error.instance, float):
+        if not math.isfinite(error.instance):
+            return f"config key '{path}': {error.instance} is not a finite number"
     return f"config key '{path}': {error.message}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from functools import partial
@@ -80,13 +81,25 @@ SNAPSHOT_EVERY_S = 60.0
 
 
 def setup_logging(path: PathLike | None = None) -> None:
-    """Log INFO and above to ``path`` (or stderr), with timestamps."""
+    """Log INFO and above to ``path`` (or stderr), with timestamps.
+
+    With a ``path`` (a job's log file), an exception that ends the process is written there
+    too, traceback included, before Python prints it to stderr as usual: a failed job's log
+    says why it failed.
+    """
     logging.basicConfig(
         filename=path,
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    sys.excepthook = sys.__excepthook__ if path is None else _log_then_print
+
+
+def _log_then_print(kind, error, traceback) -> None:
+    """sys.excepthook: the uncaught exception to the log, then to stderr."""
+    log.critical("failed: %s", error, exc_info=(kind, error, traceback))
+    sys.__excepthook__(kind, error, traceback)
 
 
 def prediction_settings(config: dict) -> dict:

@@ -109,12 +109,18 @@ class Split:
     test: np.ndarray
 
 
+def split_sizes(n_episodes: int, fractions: Sequence[float]) -> tuple[int, int, int]:
+    """Episodes in each part (train, validation, test) of :func:`split_episodes`."""
+    n_train = round(fractions[0] * n_episodes)
+    n_validation = round(fractions[1] * n_episodes)
+    return n_train, n_validation, n_episodes - n_train - n_validation
+
+
 def split_episodes(n_episodes: int, fractions: tuple[float, float, float], seed: int) -> Split:
     """A random partition of episodes in the given proportions (train, validation, test)."""
     order = numpy_rng(seed, "structure").permutation(n_episodes)
-    n_train = round(fractions[0] * n_episodes)
-    n_validation = round(fractions[1] * n_episodes)
-    if min(n_train, n_validation, n_episodes - n_train - n_validation) < 1:
+    n_train, n_validation, n_test = split_sizes(n_episodes, fractions)
+    if min(n_train, n_validation, n_test) < 1:
         raise ValueError(f"{n_episodes} episodes cannot be split {fractions} with none empty")
     parts = np.split(order, [n_train, n_train + n_validation])
     return Split(*(np.sort(part) for part in parts))
