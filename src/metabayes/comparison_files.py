@@ -28,7 +28,7 @@ import h5py
 import numpy as np
 
 from metabayes.analysis.structure import Comparison, Machine, Split
-from metabayes.io import atomic_path
+from metabayes.io import sealed_hdf5, verified_hdf5
 
 FORMAT_VERSION = 1
 
@@ -72,7 +72,7 @@ def write_comparisons(
     attrs: dict,
 ) -> None:
     """Write atomically; ``machines[label]`` is the (Opt, RNN) pair compared at ``label``."""
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with sealed_hdf5(path) as f:
         f.attrs["format_version"] = FORMAT_VERSION
         for key, value in attrs.items():
             f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
@@ -96,7 +96,7 @@ def write_comparisons(
 
 
 def read_comparisons(path: str | os.PathLike) -> ComparisonFile:
-    with h5py.File(path, "r") as f:
+    with verified_hdf5(path) as f:
         if f.attrs["format_version"] != FORMAT_VERSION:
             raise ValueError(f"{path}: comparison format {f.attrs['format_version']} unsupported")
         split = Split(*(f[f"split/{part}"][()] for part in ("train", "validation", "test")))

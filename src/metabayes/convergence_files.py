@@ -23,7 +23,6 @@ import json
 import os
 from dataclasses import dataclass
 
-import h5py
 import numpy as np
 
 from metabayes.analysis.convergence import (
@@ -34,7 +33,7 @@ from metabayes.analysis.convergence import (
     Embedding,
     Points,
 )
-from metabayes.io import atomic_path
+from metabayes.io import sealed_hdf5, verified_hdf5
 
 FORMAT_VERSION = 1
 
@@ -48,7 +47,7 @@ class ConvergenceFile:
 def write_convergence(path: str | os.PathLike, convergence: Convergence, attrs: dict) -> None:
     """Write atomically; ``attrs`` adds provenance (code_version, config_hash, settings)."""
     c = convergence
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with sealed_hdf5(path) as f:
         f.attrs.update(
             format_version=FORMAT_VERSION,
             task=c.task,
@@ -72,7 +71,7 @@ def write_convergence(path: str | os.PathLike, convergence: Convergence, attrs: 
 
 
 def read_convergence(path: str | os.PathLike) -> ConvergenceFile:
-    with h5py.File(path, "r") as f:
+    with verified_hdf5(path) as f:
         if f.attrs["format_version"] != FORMAT_VERSION:
             raise ValueError(f"{path}: convergence format {f.attrs['format_version']} unsupported")
         points = Points(

@@ -21,7 +21,6 @@ import json
 import os
 from dataclasses import asdict
 
-import h5py
 import numpy as np
 
 from metabayes.bandit_agents import (
@@ -31,7 +30,7 @@ from metabayes.bandit_agents import (
     gittins_tables,
     policy_value,
 )
-from metabayes.io import atomic_path
+from metabayes.io import sealed_hdf5, verified_hdf5
 from metabayes.tasks.bandit import BanditTask
 
 FORMAT_VERSION = 1
@@ -76,7 +75,7 @@ def make_index_tables(
     tables = gittins_tables(task, max_pulls)
     values = reference_values(task, tables, episode_length)
     kind = "bernoulli" if task.bernoulli else "gaussian"
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with sealed_hdf5(path) as f:
         f.attrs.update(
             {
                 "format_version": FORMAT_VERSION,
@@ -99,7 +98,7 @@ def make_index_tables(
 
 def read_index_tables(path: str | os.PathLike, task: BanditTask) -> list[np.ndarray]:
     """The per-arm tables of a table file, checked against the task (name and γ)."""
-    with h5py.File(path, "r") as f:
+    with verified_hdf5(path) as f:
         if (str(f.attrs["task"]), float(f.attrs["gamma"])) != (task.name, task.gamma):
             raise ValueError(
                 f"{path} holds tables of task {f.attrs['task']} at gamma {f.attrs['gamma']}, "
@@ -113,5 +112,5 @@ def read_index_tables(path: str | os.PathLike, task: BanditTask) -> list[np.ndar
 
 def read_reference_values(path: str | os.PathLike) -> dict:
     """The exact reference values stored with the tables."""
-    with h5py.File(path, "r") as f:
+    with verified_hdf5(path) as f:
         return json.loads(f.attrs["values"])

@@ -50,7 +50,7 @@ from metabayes.bandit_agents import GittinsAgent
 from metabayes.comparison_files import read_comparisons, write_comparisons
 from metabayes.convergence_files import read_convergence, write_convergence
 from metabayes.index_tables import make_index_tables, read_index_tables
-from metabayes.io import atomic_path, write_csv
+from metabayes.io import atomic_path, write_csv, write_manifest
 from metabayes.provenance import code_version, settings_hash
 from metabayes.simulate import (
     bandit_trace,
@@ -629,6 +629,12 @@ def write_claims(
     for line in text.splitlines():
         if line.startswith("## ") and ":" in line:
             log.info("%s", line[3:])
+
+
+def write_run_manifest(root: PathLike, path: PathLike) -> None:
+    """The run's manifest: SHA-256 of every result file (:func:`metabayes.io.write_manifest`)."""
+    count = write_manifest(root, path)
+    log.info("wrote %s: %d files", path, count)
 
 
 def tabulate_robustness(

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from metabayes.io import atomic_path
+from metabayes.io import sealed_hdf5, verified_hdf5
 
 FORMAT_VERSION = 1
 _COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
@@ -118,7 +118,7 @@ class Trace:
 
 def write_trace(path: str | os.PathLike, trace: Trace) -> None:
     """Write a trace file atomically."""
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with sealed_hdf5(path) as f:
         f.attrs.update({"format_version": FORMAT_VERSION, "task": trace.task, "seed": trace.seed})
         f.attrs.update({k: _attr(v) for k, v in trace.attrs.items()})
         episodes = f.create_group("episodes")
@@ -145,7 +145,7 @@ def read_trace(
 ) -> Trace:
     """Read a trace file; ``labels`` restricts which RNN checkpoints are loaded, and
     ``states=False`` skips the agents' states (most of a bandit trace's size)."""
-    with h5py.File(path, "r") as f:
+    with verified_hdf5(path) as f:
         if f.attrs["format_version"] != FORMAT_VERSION:
             raise ValueError(f"{path}: trace format {f.attrs['format_version']} is not supported")
         wanted = list(f["rnn"]) if labels is None else labels

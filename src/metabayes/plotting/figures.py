@@ -23,10 +23,14 @@ N_EPISODE_LINES = 3
 
 
 def save(figure: plt.Figure, path: str | os.PathLike) -> None:
-    """Save atomically in the format of the file name's suffix, and close."""
+    """Save atomically in the format of the file name's suffix, and close.
+
+    PDF and SVG files carry no creation date, so the same figure gives the same bytes.
+    """
     suffix = os.path.splitext(path)[1].lstrip(".") or "pdf"
+    undated = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(suffix)
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, format=suffix, bbox_inches="tight", dpi=200)
+        figure.savefig(tmp, format=suffix, bbox_inches="tight", dpi=200, metadata=undated)
     plt.close(figure)
 
 

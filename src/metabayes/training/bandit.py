@@ -246,8 +246,6 @@ def _progress(task, gittins_agent, episodes, record: SeedRecord, loop: TrainingL
         "batch_return": record.window[-1],
         "batch_gittins_return": optimal,
         "batch_regret": optimal - record.window[-1],
-        "elapsed_s": round(loop.elapsed(), 2),
-        "updates_per_s": round(rate, 2),
     }
     log.info(
         "%s seed %d update %d/%d return %.3f, regret to Gittins on last batch %.3f, "

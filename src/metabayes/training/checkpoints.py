@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from metabayes.io import atomic_path
+from metabayes.io import DIGEST, check_digest, save_torch
 from metabayes.provenance import code_version
 
 FORMAT_VERSION = 1
@@ -48,7 +50,7 @@ class Checkpoints:
         return sorted(self.states)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write atomically with ``torch.save``."""
+        """Write atomically with ``torch.save`` (:func:`metabayes.io.save_torch`)."""
         payload = {
             "format_version": FORMAT_VERSION,
             "task": self.task,
@@ -57,8 +59,7 @@ class Checkpoints:
             "code_version": self.code_version,
             "states": self.states,
         }
-        with atomic_path(path) as tmp:
-            torch.save(payload, tmp)
+        save_torch({**payload, DIGEST: _digest(payload)}, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Checkpoints:
@@ -67,6 +68,8 @@ class Checkpoints:
             raise ValueError(
                 f"{path}: unsupported checkpoint format {payload.get('format_version')}"
             )
+        recorded = payload.pop(DIGEST, None)
+        check_digest(path, recorded, _digest(payload))
         return cls(
             task=payload["task"],
             seed=payload["seed"],
@@ -74,3 +77,16 @@ class Checkpoints:
             states=payload["states"],
             code_version=payload["code_version"],
         )
+
+
+def _digest(payload: dict) -> str:
+    """SHA-256 of a checkpoint payload: its metadata as sorted JSON, then every tensor's
+    update, name, type, shape and bytes, in sorted order."""
+    digest = hashlib.sha256()
+    meta = {key: value for key, value in payload.items() if key != "states"}
+    digest.update(json.dumps(meta, sort_keys=True, default=repr).encode())
+    for update in sorted(payload["states"]):
+        for name, tensor in sorted(payload["states"][update].items()):
+            digest.update(f"#{update}/{name}:{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.detach().contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()

@@ -149,7 +149,8 @@ def _train(task, settings: PredictionSettings, seeds: list[int], snapshots) -> T
 
 def _progress(task, episodes, record: SeedRecord, loop: TrainingLoop, settings) -> dict:
     """One training-log row: mean loss since the last row; loss, Bayes-optimal loss and their
-    difference (an estimate of eq. 2) on the last batch; rate (updates of the whole stack)."""
+    difference (an estimate of eq. 2) on the last batch. The rate (updates of the whole stack
+    per second) goes to the job's log only, so that two runs write the same table."""
     rate = loop.rate()
     optimal = optimal_log_loss(task, episodes.inputs, episodes.observations)
     row = {
@@ -158,8 +159,6 @@ def _progress(task, episodes, record: SeedRecord, loop: TrainingLoop, settings) 
         "batch_loss": record.window[-1],
         "batch_optimal_loss": optimal,
         "batch_excess_loss": record.window[-1] - optimal,
-        "elapsed_s": round(loop.elapsed(), 2),
-        "updates_per_s": round(rate, 1),
     }
     log.info(
         "%s seed %d update %d/%d loss %.4f, excess over Bayes-optimal on last batch %.4f, "
