@@ -110,3 +110,18 @@ def test_the_manifest_lists_results_but_logs_timings_and_hidden_files(tmp_path):
         f"{results}/models/t/seed0/checkpoints.pt",
     ]
     assert write_manifest(results, manifest) == 3  # the manifest does not list itself
+
+
+def test_the_same_figure_gives_the_same_pdf_bytes(tmp_path, monkeypatch):
+    """Saved at different times (matplotlib dates a PDF from SOURCE_DATE_EPOCH if set), the
+    same figure gives the same bytes."""
+    import matplotlib.pyplot as plt
+
+    from metabayes.plotting import figures
+
+    for name, epoch in (("a.pdf", "1000000000"), ("b.pdf", "2000000000")):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        figure, axes = plt.subplots()
+        axes.plot([0, 1], [1, 0])
+        figures.save(figure, tmp_path / name)
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()

@@ -151,7 +151,11 @@ def test_a_fit_does_not_depend_on_what_it_is_stacked_with():
     problems = _regressions(4)
     other_shape = _regressions(1, seed=9, n_out=3)[0]
     alone = [fit_embeddings([problem], settings, seed=3)[0] for problem in problems]
-    together = fit_embeddings([problems[2], other_shape, *problems[:2], problems[3]], settings, 3)
+    mixed = [problems[2], other_shape, *problems[:2], problems[3]]
+    together = fit_embeddings(mixed, settings, 3)
+    in_pairs = fit_embeddings(mixed, settings, 3, max_stack=2)
+    for fit, paired in zip(together, in_pairs, strict=True):
+        np.testing.assert_array_equal(fit[0], paired[0])
     for (z, epochs), (z_alone, epochs_alone) in zip(
         [together[2], together[3], together[0], together[4]], alone, strict=True
     ):

@@ -19,6 +19,7 @@ import pytest
 from metabayes.bandit_agents import discounted_return
 from metabayes.config import load_config
 from metabayes.index_tables import read_reference_values
+from metabayes.io import file_digest
 from metabayes.traces import read_trace
 
 from .conftest import REPO, planned_jobs, snakemake, snakemake_command
@@ -172,6 +173,15 @@ def test_interrupted_run_completes_without_redoing_finished_work(tiny_run):
         assert (tiny_run.workdir / path).stat().st_mtime_ns == mtime, f"{path} was rewritten"
 
 
+@pytest.mark.slow
+def test_two_tiny_runs_write_identical_files(tiny_run, tmp_path):
+    """A fresh run of the same config gives every result file bit for bit (the first run was
+    killed part-way and resumed): checkpoints, HDF5 files, tables and figures."""
+    snakemake("--cores", "2", "--configfile", TINY, workdir=tmp_path)
+    manifests = [d / "results" / "manifest.sha256" for d in (tiny_run.workdir, tmp_path)]
+    assert manifests[0].read_text() == manifests[1].read_text()
+
+
 def test_a_complete_run_plans_nothing(tiny_run):
     rerun = snakemake("-n", "--cores", "2", "--configfile", TINY, workdir=tiny_run.workdir)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
@@ -232,6 +242,14 @@ def test_tiny_end_to_end_run(tiny_run):
     assert len(robustness) == n_variants * (3 * 4 + 1)  # claims 3–5 on 4 tasks, 6 on 1 bandit
     text = (results / "robustness.md").read_text()
     assert text.count("\n## ") == 4 and "under the main analysis" in text
+    # The manifest: every result file but logs and timings, each with its digest.
+    lines = (results / "manifest.sha256").read_text().splitlines()
+    listed = dict(reversed(line.split("  ", 1)) for line in lines)
+    assert "results/models/bernoulli_beta_1_1/seed0/checkpoints.pt" in listed
+    assert "results/fig4.pdf" in listed and "results/robustness.md" in listed
+    assert not any(path.startswith(("results/logs/", "results/benchmarks/")) for path in listed)
+    for path, digest in listed.items():
+        assert file_digest(tiny_run.workdir / path) == digest, path
     # Convergence: per task the distances to Opt, the file and the supplementary figure.
     for task in TINY_TASKS:
         runs = pd.read_csv(results / "convergence" / f"{task}.csv")

@@ -156,23 +156,43 @@ class Regression:
         return (self.x_train.shape, self.y_train.shape, self.x_validation.shape, self.x.shape)
 
 
+STACK_MAX_HIDDEN = 128
+"""ϕs with wider hidden layers are fitted one at a time (:func:`fit_embeddings`)."""
+
+
 def fit_embeddings(
-    problems: Sequence[Regression], settings: EmbeddingSettings, seed: int
+    problems: Sequence[Regression],
+    settings: EmbeddingSettings,
+    seed: int,
+    max_stack: int | None = None,
 ) -> list[tuple[np.ndarray, int]]:
     """Regress y on x with an MLP ϕ per problem, by Adam on the squared error, with early
     stopping; return ϕ(x) and the epochs trained, per problem.
 
     Each ϕ trains until its validation error has not improved for ``patience`` epochs (or
     ``max_epochs``), and the parameters of its best epoch are kept. Problems of one shape are
-    trained side by side as one stack of MLPs (:class:`_MLPStack`): on one core the small ϕs
-    of prediction tasks cost per-operation overhead, which the stack shares. A ϕ's numbers do
-    not depend on which other problems are fitted with it (tested bit for bit).
+    trained side by side as one stack of MLPs (:class:`_MLPStack`), at most ``max_stack`` at
+    a time: on one core the small ϕs of prediction tasks (64 units) cost per-operation
+    overhead, which a stack shares (1.5–3.2× faster than one ``nn.Sequential`` at a time,
+    ``benchmarks/phi_fits.py``), while wide ones (256 units, bandits) are products that run
+    as fast alone: stacked they were no faster (0.8–0.95× against 0.87–1.1× singly, within
+    the noise of a shared machine) and hold a stack's worth of activations, so by default ϕs
+    wider than :data:`STACK_MAX_HIDDEN` are fitted one at a time. A ϕ's numbers depend
+    neither on which other problems are fitted with it nor on the stack size (tested bit for
+    bit).
     """
+    if max_stack is None:
+        max_stack = 1 if settings.hidden_size > STACK_MAX_HIDDEN else len(problems)
     groups: dict[tuple, list[int]] = {}
     for index, problem in enumerate(problems):
         groups.setdefault(problem.shape, []).append(index)
     fits: list = [None] * len(problems)
-    for indices in groups.values():
+    stacks = [
+        indices[start : start + max_stack]
+        for indices in groups.values()
+        for start in range(0, len(indices), max_stack)
+    ]
+    for indices in stacks:
         for index, fit in zip(
             indices, _fit_stack([problems[i] for i in indices], settings, seed), strict=True
         ):

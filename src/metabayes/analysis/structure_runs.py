@@ -244,13 +244,11 @@ def compare_run(
         variants: the analysis choices; one dict of comparisons by label is returned for each.
         coordinates: Opt's models; their name is replaced by each variant's.
     """
-    pending: list[dict[str, PendingComparison]] = []
-    keys: list[dict[str, dict[str, tuple]]] = []
-    regressions: dict[tuple, Regression] = {}
+    planned: list[dict[str, tuple[PendingComparison, dict[str, tuple]]]] = []
+    regressions: dict[tuple, Regression] = {}  # fit key → its ϕ, once
     for variant in variants:
         coded = replace(coordinates, name=variant.opt_coordinates)
-        pending.append({})
-        keys.append({})
+        plan = {}
         for label, (opt, rnn) in machines.items():
             m = variant.components(opt.states.shape[-1], rnn.states.shape[-1])
             comparison = PendingComparison(
@@ -262,23 +260,24 @@ def compare_run(
                 rnn_full_state=variant.full_state,
                 full_state_target=variant.phi_target == "state",
             )
-            pending[-1][label] = comparison
-            keys[-1][label] = {d: (label, variant.fit_key(d, m)) for d in DIRECTIONS}
-            for direction, key in keys[-1][label].items():
+            fit_keys = {d: (label, variant.fit_key(d, m)) for d in DIRECTIONS}
+            for direction, key in fit_keys.items():
                 if key not in regressions:
                     regressions[key] = comparison.regression(direction)
-    fits = dict(
-        zip(regressions, fit_embeddings(list(regressions.values()), settings, seed), strict=True)
-    )
+            plan[label] = comparison, fit_keys
+        planned.append(plan)
+    fitted = fit_embeddings(list(regressions.values()), settings, seed)
+    fits = dict(zip(regressions, fitted, strict=True))
     simulations: dict[tuple, Simulation] = {}
     results = []
-    for comparisons, fit_keys in zip(pending, keys, strict=True):
-        results.append({})
-        for label, comparison in comparisons.items():
-            for direction, key in fit_keys[label].items():
+    for plan in planned:
+        comparisons = {}
+        for label, (comparison, fit_keys) in plan.items():
+            for direction, key in fit_keys.items():
                 if key not in simulations:
                     simulations[key] = comparison.simulation(direction, *fits[key])
-            results[-1][label] = comparison.finish(
-                {d: simulations[key] for d, key in fit_keys[label].items()}
+            comparisons[label] = comparison.finish(
+                {direction: simulations[key] for direction, key in fit_keys.items()}
             )
+        results.append(comparisons)
     return results
