@@ -128,7 +128,18 @@ def test_the_workflow_refuses_the_same_files_with_the_same_message(tmp_path, ind
         assert message in str(error.value)
 
 
-SAMPLE = [6, 15, 26, 46, len(BATTERY) - 5]
+SAMPLE = [
+    index
+    for index, (text, _) in enumerate(BATTERY)
+    if text
+    in (
+        "prediction:\n  n_updates: 20.0\n",
+        "prediction:\n  learning_rate: .nan\n",
+        "episode_length: 1\n",
+        "evaluation:\n  n_episodes: 3\n",
+        "prediction:\n  n_updates: [1, 2\n",
+    )
+]
 """Integral float, NaN, T = 1, too few episodes for the split, a YAML syntax error."""
 
 

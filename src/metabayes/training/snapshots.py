@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from metabayes.io import atomic_path
+from metabayes.io import save_torch
 from metabayes.training.checkpoints import Checkpoints
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,7 @@ class Snapshots:
                 for r in loop.records
             ],
         }
-        with atomic_path(self.path) as tmp:
-            torch.save(payload, tmp)
+        save_torch(payload, self.path)
         self._last = time.perf_counter()
 
     def discard(self) -> None:
