@@ -37,6 +37,7 @@ include: "rules/bandit.smk"
 include: "rules/behaviour.smk"
 include: "rules/structure.smk"
 include: "rules/convergence.smk"
+include: "rules/fig1.smk"
 
 
 # Everything the configuration asks for (Figures 1–3 when their tasks are configured).

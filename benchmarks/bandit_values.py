@@ -18,14 +18,14 @@ import time
 
 import numpy as np
 
-from metabayes.bandit_agents import (
+from metabayes.bandits.agents import (
     DynamicProgrammingAgent,
     GittinsAgent,
     RandomAgent,
-    discounted_return,
-    play,
     policy_value,
 )
+from metabayes.bandits.arms import GaussianArms
+from metabayes.bandits.games import discounted_return, play
 from metabayes.rng import numpy_rng
 from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
 
@@ -43,7 +43,7 @@ def mean_se(x: np.ndarray) -> str:
 
 
 def build_agents(task: BanditTask, knots: int) -> dict:
-    grid = {} if task.bernoulli else {"n_knots": knots}
+    grid = {"n_knots": knots} if isinstance(task.arms, GaussianArms) else {}
     gittins, seconds = timed(GittinsAgent, task)
     print(f"  Gittins tables: {seconds:.2f} s")
     dp, seconds = timed(DynamicProgrammingAgent, task, T, **grid)
@@ -53,8 +53,10 @@ def build_agents(task: BanditTask, knots: int) -> dict:
 
 def exact_report(task: BanditTask, agents: dict, knots: int) -> None:
     """Values by backward induction: exact (Bernoulli) or on grids of M and 2M − 1 knots."""
-    grids = [{}] if task.bernoulli else [{"n_knots": knots}, {"n_knots": 2 * knots - 1}]
-    label = "exact" if task.bernoulli else f"grid M = {knots}, {2 * knots - 1}, extrapolated"
+    grids, label = [{}], "exact"
+    if isinstance(task.arms, GaussianArms):  # on a grid: two refinements, extrapolated
+        grids = [{"n_knots": knots}, {"n_knots": 2 * knots - 1}]
+        label = f"grid M = {knots}, {2 * knots - 1}, extrapolated"
     print(f"  values by backward induction ({label}):")
     for gamma in (task.gamma, 1.0):
         values = {}

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from metabayes.agents import RNNAgent
-from metabayes.bandit_agents import DynamicProgrammingAgent, GittinsAgent, discounted_return, play
+from metabayes.bandits.agents import DynamicProgrammingAgent, GittinsAgent
+from metabayes.bandits.games import discounted_return, play
 from metabayes.families import Categorical
 from metabayes.simulate import evaluation_episodes, evaluation_uniforms
 from metabayes.tasks.bandit import BANDIT_TASKS, N_ARMS

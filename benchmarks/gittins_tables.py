@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from metabayes.gittins import (
+from metabayes.bandits.gittins import (
     bernoulli_gittins_table,
     bernoulli_horizon,
     gaussian_gittins_nu,

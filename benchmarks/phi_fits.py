@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -34,6 +35,8 @@ from metabayes.analysis.structure import (
     embedding_network,
     fit_embeddings,
 )
+from metabayes.config import load_config
+from metabayes.settings import Settings
 
 K, T = 500, 20
 TRAIN, VALIDATION = 300, 100  # episodes (split 0.6, 0.2, 0.2)
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--config", default="config.yaml", help="ϕ's other settings")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
@@ -110,8 +114,11 @@ def main() -> None:
     )
     for name, n, state, hidden in [("prediction", 2, 64, 64), ("bandit", 4, 512, 256)]:
         problems = regressions(run_shapes(n, state), rng)
-        settings = EmbeddingSettings(
-            hidden_size=hidden, max_epochs=args.epochs, patience=args.epochs + 1
+        settings = replace(
+            Settings.from_config(load_config([args.config])).structure[name].embedding,
+            hidden_size=hidden,
+            max_epochs=args.epochs,
+            patience=args.epochs + 1,
         )
         per = len(problems) * args.epochs / 1e3
         fits = [

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from metabayes.agents import RNNAgent
-from metabayes.bandit_agents import GittinsAgent, discounted_return, play
+from metabayes.bandits.agents import GittinsAgent
+from metabayes.bandits.games import discounted_return, play
 from metabayes.families import Categorical
 from metabayes.simulate import evaluation_episodes, evaluation_uniforms
 from metabayes.tasks.bandit import BANDIT_TASKS, N_ARMS
@@ -45,6 +46,7 @@ def run(task_name, n_updates, lr, schedule, batch, entropy, hidden, seed, episod
         grad_clip=1.0,
         n_checkpoints=2,
         log_every=max(1, n_updates // 4),
+        init="torch",
     )
     start = time.perf_counter()
     checkpoints, _ = train_bandit_agent(task, settings, seed)

@@ -12,13 +12,14 @@ import argparse
 import itertools
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import torch
 
 from metabayes.analysis.behaviour import behaviour_table
 from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
-from metabayes.training.prediction import PredictionSettings, train_predictor
+from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictor
 
 
 def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedule: str) -> str:
@@ -34,12 +35,13 @@ def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedu
         grad_clip=1.0,
         n_checkpoints=2,
         log_every=n_updates,
+        init="torch",
     )
     start = time.perf_counter()
     checkpoints, _ = train_predictor(task, settings, seed)
     seconds = time.perf_counter() - start
     episodes = evaluation_episodes(task, 500, 20, 2020)
-    trace = prediction_trace(task, checkpoints, episodes, hidden_size=32)
+    trace = prediction_trace(task, checkpoints, episodes, partial(build_predictor, task, 32))
     kl = behaviour_table(trace, task.model.family).set_index("checkpoint").kl_sum
     return (
         f"{task_name:26s} updates={n_updates:6d} lr={lr:.0e} batch={batch:4d} {schedule:8s} "

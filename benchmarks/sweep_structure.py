@@ -16,13 +16,15 @@ import argparse
 import itertools
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from metabayes import pipeline
 from metabayes.config import load_config
-from metabayes.tasks import BANDIT_TASKS
+from metabayes.kinds import kind_of
+from metabayes.settings import Settings, StructureSettings
 
 
 def main() -> None:
@@ -39,14 +41,17 @@ def main() -> None:
     config = load_config([args.config])
     results = Path(args.results)
     for task in args.tasks:
-        base = pipeline.structure_settings(config, task)
+        base = Settings.from_config(config).structure[kind_of(task).name]
         grid = itertools.product(
-            args.hidden or [base["hidden_size"]],
-            args.patience or [base["patience"]],
-            args.lr or [base["learning_rate"]],
+            args.hidden or [base.embedding.hidden_size],
+            args.patience or [base.embedding.patience],
+            args.lr or [base.embedding.learning_rate],
         )
         for hidden, patience, lr in grid:
-            settings = {**base, "hidden_size": hidden, "patience": patience, "learning_rate": lr}
+            embedding = replace(
+                base.embedding, hidden_size=hidden, patience=patience, learning_rate=lr
+            )
+            settings = replace(base, embedding=embedding)
             for seed in args.seeds:
                 table, seconds = _run(task, seed, settings, results)
                 row = table[table.checkpoint == args.checkpoint]
@@ -61,8 +66,10 @@ def main() -> None:
                 )
 
 
-def _run(task: str, seed: int, settings: dict, results: Path) -> tuple[pd.DataFrame, float]:
-    tables = results / "gittins" / f"{task}.h5" if task in BANDIT_TASKS else None
+def _run(
+    task: str, seed: int, settings: StructureSettings, results: Path
+) -> tuple[pd.DataFrame, float]:
+    tables = results / "gittins" / f"{task}.h5" if kind_of(task).uses_tables else None
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         pipeline.compare_structure(

@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable
 
 import torch
-import yaml
 
+from metabayes.config import load_config
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
+from metabayes.settings import Settings
 from metabayes.stack import StackedMetaLearner
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
@@ -173,16 +174,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    with open(args.config) as f:
-        config = yaml.safe_load(f)
-    T = config["episode_length"]
-    keep = ("threads",)
-    p = prediction.PredictionSettings(
-        episode_length=T, **{k: v for k, v in config["prediction"].items() if k not in keep}
-    )
-    b = bandit.BanditSettings(
-        episode_length=T, **{k: v for k, v in config["bandit"].items() if k not in keep}
-    )
+    settings = Settings.from_config(load_config([args.config]))
+    T = settings.evaluation.episode_length
+    p, b = settings.training["prediction"], settings.training["bandit"]
     capability = torch.backends.cpu.get_cpu_capability()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {capability}")
     print("\nmatrix products, GFLOP/s (best of repeats)")

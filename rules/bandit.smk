@@ -4,7 +4,7 @@
 # Gittins-index tables of both arms, and exact values of the Gittins, DP and random policies.
 rule gittins_table:
     output:
-        tables="results/gittins/{task}.h5",
+        tables=PATH.tables,
     log:
         "results/logs/gittins_table/{task}.log",
     benchmark:
@@ -14,7 +14,7 @@ rule gittins_table:
     conda:
         "../envs/metabayes.yaml"
     params:
-        episode_length=config["episode_length"],
+        episode_length=SETTINGS.evaluation.episode_length,
     script:
         "../workflow/scripts/gittins_table.py"
 
@@ -22,10 +22,10 @@ rule gittins_table:
 # Meta-train one LSTM on one bandit task (actor-critic, V-trace targets), with checkpoints.
 rule train_bandit_agent:
     input:
-        tables="results/gittins/{task}.h5",
+        tables=PATH.tables,
     output:
-        checkpoints="results/models/{task}/seed{seed}/checkpoints.pt",
-        training_log="results/models/{task}/seed{seed}/training_log.csv",
+        checkpoints=PATH.checkpoints,
+        training_log=PATH.training_log,
     log:
         "results/logs/train_bandit_agent/{task}/seed{seed}.log",
     benchmark:
@@ -34,9 +34,9 @@ rule train_bandit_agent:
         task=alternation(BANDIT),
     conda:
         "../envs/metabayes.yaml"
-    threads: config["bandit"]["threads"]
+    threads: SETTINGS.threads["bandit"]
     params:
-        settings=BANDIT_SETTINGS,
+        settings=SETTINGS.training["bandit"],
     script:
         "../workflow/scripts/train_bandit_agent.py"
 
@@ -45,10 +45,10 @@ rule train_bandit_agent:
 # Gittins agent fed each checkpoint's own action-reward stream.
 rule dump_bandit_traces:
     input:
-        tables="results/gittins/{task}.h5",
-        checkpoints="results/models/{task}/seed{seed}/checkpoints.pt",
+        tables=PATH.tables,
+        checkpoints=PATH.checkpoints,
     output:
-        trace="results/traces/{task}/seed{seed}.h5",
+        trace=PATH.trace,
     log:
         "results/logs/dump_bandit_traces/{task}/seed{seed}.log",
     benchmark:
@@ -58,6 +58,6 @@ rule dump_bandit_traces:
     conda:
         "../envs/metabayes.yaml"
     params:
-        evaluation=EVALUATION_SETTINGS,
+        evaluation=SETTINGS.evaluation,
     script:
-        "../workflow/scripts/dump_bandit_traces.py"
+        "../workflow/scripts/dump_traces.py"

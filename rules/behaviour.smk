@@ -5,10 +5,10 @@
 # table per seed and the task's table of all seeds (one job per task: each seed takes seconds).
 rule measure_behaviour:
     input:
-        traces=seeds_of_task("results/traces/{task}/seed{seed}.h5"),
+        traces=seeds_of_task(PATH.trace),
     output:
-        tables=expand("results/behaviour/{{task}}/seed{seed}.csv", seed=SEEDS),
-        table="results/behaviour/{task}.csv",
+        tables=all_seeds(PATH.behaviour_of_seed),
+        table=PATH.behaviour,
     log:
         "results/logs/measure_behaviour/{task}.log",
     benchmark:
@@ -29,12 +29,12 @@ rule gittins:
 
 rule train:
     input:
-        per_seed("results/models/{task}/seed{seed}/checkpoints.pt", TASKS),
+        per_seed(PATH.checkpoints, TASKS),
 
 
 rule traces:
     input:
-        per_seed("results/traces/{task}/seed{seed}.h5", TASKS),
+        per_seed(PATH.trace, TASKS),
 
 
 rule behaviour:

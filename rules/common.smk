@@ -1,18 +1,34 @@
-# Helpers shared by the rules: task lists, settings passed through params, target lists.
-# No rules here.
+# Helpers shared by the rules: task lists, typed settings passed through params, the table of
+# result paths, target lists. No rules here.
 
-from metabayes import pipeline
-from metabayes.tasks import BANDIT_TASKS, PREDICTION_TASKS
+from types import SimpleNamespace
 
-PREDICTION = [t for t in config["tasks"] if t in PREDICTION_TASKS]
-BANDIT = [t for t in config["tasks"] if t in BANDIT_TASKS]
+from metabayes.kinds import KINDS, kind_of
+from metabayes.settings import Settings
+
+SETTINGS = Settings.from_config(config)
+PREDICTION = [t for t in config["tasks"] if t in KINDS["prediction"].tasks]
+BANDIT = [t for t in config["tasks"] if t in KINDS["bandit"].tasks]
 TASKS = PREDICTION + BANDIT
 SEEDS = config["seeds"]
-PREDICTION_SETTINGS = pipeline.prediction_settings(config)
-BANDIT_SETTINGS = pipeline.bandit_settings(config)
-EVALUATION_SETTINGS = pipeline.evaluation_settings(config)
-CONVERGENCE_SETTINGS = pipeline.convergence_settings(config)
-STRUCTURE_VARIANTS = pipeline.structure_variants(config)
+
+# Where every result lives: rules name their inputs and outputs from here, and so do input
+# functions and targets, so a path is typed once.
+PATH = SimpleNamespace(
+    tables="results/gittins/{task}.h5",
+    checkpoints="results/models/{task}/seed{seed}/checkpoints.pt",
+    training_log="results/models/{task}/seed{seed}/training_log.csv",
+    trace="results/traces/{task}/seed{seed}.h5",
+    behaviour_of_seed="results/behaviour/{task}/seed{seed}.csv",
+    behaviour="results/behaviour/{task}.csv",
+    structure_of_seed="results/structure/{task}/seed{seed}.csv",
+    comparisons="results/structure/{task}/seed{seed}.h5",
+    structure="results/structure/{task}.csv",
+    robustness_of_seed="results/robustness/{task}/seed{seed}.csv",
+    convergence="results/convergence/{task}.h5",
+    convergence_table="results/convergence/{task}.csv",
+    convergence_figure="results/convergence/{task}.pdf",
+)
 
 
 wildcard_constraints:
@@ -27,6 +43,11 @@ def alternation(names):
 def per_seed(pattern, tasks):
     """Expand a path pattern over the given tasks and all configured seeds."""
     return expand(pattern, task=tasks, seed=SEEDS)
+
+
+def all_seeds(pattern):
+    """An output pattern over every seed, the task left a wildcard (one job, all seeds)."""
+    return expand(pattern, task="{task}", seed=SEEDS)
 
 
 def seeds_of_task(pattern):
@@ -49,16 +70,19 @@ FIG2_TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
 
 
 def structure_inputs(wildcards):
-    """Input function: a run's trace and checkpoints, and for bandits its Gittins tables."""
+    """Input function: a run's trace and checkpoints, and the Gittins tables where its kind
+    uses them (bandits)."""
     inputs = {
-        "trace": f"results/traces/{wildcards.task}/seed{wildcards.seed}.h5",
-        "checkpoints": f"results/models/{wildcards.task}/seed{wildcards.seed}/checkpoints.pt",
+        "trace": PATH.trace.format(task=wildcards.task, seed=wildcards.seed),
+        "checkpoints": PATH.checkpoints.format(
+            task=wildcards.task, seed=wildcards.seed
+        ),
     }
-    if wildcards.task in BANDIT:
-        inputs["tables"] = f"results/gittins/{wildcards.task}.h5"
+    if kind_of(wildcards.task).uses_tables:
+        inputs["tables"] = PATH.tables.format(task=wildcards.task)
     return inputs
 
 
 def structure_settings(wildcards):
-    """Params function: the structural-comparison settings of the job's task."""
-    return pipeline.structure_settings(config, wildcards.task)
+    """Params function: the structural-comparison settings of the job's task's kind."""
+    return SETTINGS.structure[kind_of(wildcards.task).name]

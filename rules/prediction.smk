@@ -6,12 +6,8 @@
 # job per seed; each seed's result does not depend on which seeds share the job.
 rule train_predictors:
     output:
-        checkpoints=expand(
-            "results/models/{{task}}/seed{seed}/checkpoints.pt", seed=SEEDS
-        ),
-        training_logs=expand(
-            "results/models/{{task}}/seed{seed}/training_log.csv", seed=SEEDS
-        ),
+        checkpoints=all_seeds(PATH.checkpoints),
+        training_logs=all_seeds(PATH.training_log),
     log:
         "results/logs/train_predictors/{task}.log",
     benchmark:
@@ -20,9 +16,9 @@ rule train_predictors:
         task=alternation(PREDICTION),
     conda:
         "../envs/metabayes.yaml"
-    threads: config["prediction"]["threads"]
+    threads: SETTINGS.threads["prediction"]
     params:
-        settings=PREDICTION_SETTINGS,
+        settings=SETTINGS.training["prediction"],
         seeds=SEEDS,
     script:
         "../workflow/scripts/train_predictors.py"
@@ -31,9 +27,9 @@ rule train_predictors:
 # Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes.
 rule dump_prediction_traces:
     input:
-        checkpoints="results/models/{task}/seed{seed}/checkpoints.pt",
+        checkpoints=PATH.checkpoints,
     output:
-        trace="results/traces/{task}/seed{seed}.h5",
+        trace=PATH.trace,
     log:
         "results/logs/dump_prediction_traces/{task}/seed{seed}.log",
     benchmark:
@@ -43,6 +39,6 @@ rule dump_prediction_traces:
     conda:
         "../envs/metabayes.yaml"
     params:
-        evaluation=EVALUATION_SETTINGS,
+        evaluation=SETTINGS.evaluation,
     script:
-        "../workflow/scripts/dump_prediction_traces.py"
+        "../workflow/scripts/dump_traces.py"

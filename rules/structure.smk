@@ -7,8 +7,8 @@ rule compare_structure:
     input:
         unpack(structure_inputs),
     output:
-        table="results/structure/{task}/seed{seed}.csv",
-        comparisons="results/structure/{task}/seed{seed}.h5",
+        table=PATH.structure_of_seed,
+        comparisons=PATH.comparisons,
     log:
         "results/logs/compare_structure/{task}/seed{seed}.log",
     benchmark:
@@ -17,7 +17,7 @@ rule compare_structure:
         task=alternation(TASKS),
     conda:
         "../envs/metabayes.yaml"
-    threads: config["structure"]["threads"]
+    threads: SETTINGS.threads["structure"]
     params:
         settings=structure_settings,
     script:
@@ -27,9 +27,9 @@ rule compare_structure:
 # One structure table per task, all seeds.
 rule collect_structure:
     input:
-        tables=seeds_of_task("results/structure/{task}/seed{seed}.csv"),
+        tables=seeds_of_task(PATH.structure_of_seed),
     output:
-        table="results/structure/{task}.csv",
+        table=PATH.structure,
     log:
         "results/logs/collect_structure/{task}.log",
     benchmark:
@@ -45,7 +45,7 @@ rule collect_structure:
 # Median and 5-95 % quantiles over seeds of every Figure 4 column (paper Fig. 7).
 rule tabulate_fig7:
     input:
-        behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
+        behaviour=expand(PATH.behaviour, task=TASKS),
         structure=expand(rules.collect_structure.output.table, task=TASKS),
     output:
         table=report(
@@ -91,9 +91,7 @@ rule plot_fig4:
 # Figure 3: state spaces and both embeddings of the final checkpoint, first seed.
 rule plot_fig3:
     input:
-        comparisons=expand(
-            "results/structure/{task}/seed{seed}.h5", task=FIG3_TASKS, seed=SEEDS[0]
-        ),
+        comparisons=expand(PATH.comparisons, task=FIG3_TASKS, seed=SEEDS[0]),
     output:
         figure=report(
             "results/fig3.pdf",
@@ -116,7 +114,7 @@ rule compare_structure_variants:
     input:
         unpack(structure_inputs),
     output:
-        table="results/robustness/{task}/seed{seed}.csv",
+        table=PATH.robustness_of_seed,
     log:
         "results/logs/compare_structure_variants/{task}/seed{seed}.log",
     benchmark:
@@ -125,10 +123,10 @@ rule compare_structure_variants:
         task=alternation(TASKS),
     conda:
         "../envs/metabayes.yaml"
-    threads: config["structure"]["threads"]
+    threads: SETTINGS.threads["structure"]
     params:
         settings=structure_settings,
-        variants=STRUCTURE_VARIANTS,
+        variants=SETTINGS.variants,
     script:
         "../workflow/scripts/compare_structure_variants.py"
 
@@ -136,8 +134,8 @@ rule compare_structure_variants:
 # The structural claims' verdicts under every analysis variant, every task.
 rule tabulate_robustness:
     input:
-        behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
-        variants=per_seed("results/robustness/{task}/seed{seed}.csv", TASKS),
+        behaviour=expand(PATH.behaviour, task=TASKS),
+        variants=per_seed(PATH.robustness_of_seed, TASKS),
     output:
         table="results/robustness.csv",
         markdown=report(
@@ -159,9 +157,9 @@ rule tabulate_robustness:
 # The paper's claims, the numbers we measured and a verdict from stated criteria.
 rule write_claims:
     input:
-        behaviour=expand("results/behaviour/{task}.csv", task=TASKS),
+        behaviour=expand(PATH.behaviour, task=TASKS),
         structure=expand(rules.collect_structure.output.table, task=TASKS),
-        convergence=expand("results/convergence/{task}.csv", task=TASKS),
+        convergence=expand(PATH.convergence_table, task=TASKS),
     output:
         claims=report(
             "results/claims.md",

@@ -11,9 +11,15 @@ import numpy as np
 import pytest
 import torch
 
+from metabayes.config import load_config
+from metabayes.settings import Settings
 from metabayes.training.prediction import PredictionSettings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULTS = Settings.from_config(load_config([os.path.join(REPO, "config.yaml")]))
+"""The settings of config.yaml, where every setting gets its value."""
+EMBEDDING = DEFAULTS.structure["prediction"].embedding
+"""ϕ's settings for prediction tasks in config.yaml; tests replace what they change."""
 SNAKEMAKE = os.path.join(os.path.dirname(sys.executable), "snakemake")
 
 
@@ -76,6 +82,7 @@ TINY_SETTINGS = PredictionSettings(
     grad_clip=1.0,
     n_checkpoints=4,
     log_every=3,
+    init="torch",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import h5py
 import numpy as np
 import pytest
@@ -12,12 +14,17 @@ from metabayes.analysis.behaviour import (
     bandit_dissimilarity,
     bandit_performance,
 )
-from metabayes.bandit_agents import GittinsAgent, play
-from metabayes.index_tables import make_index_tables, read_index_tables, read_reference_values
+from metabayes.bandits.agents import GittinsAgent
+from metabayes.bandits.games import play
+from metabayes.bandits.index_tables import (
+    make_index_tables,
+    read_index_tables,
+    read_reference_values,
+)
 from metabayes.simulate import bandit_trace, evaluation_episodes, evaluation_uniforms
 from metabayes.tasks.bandit import BANDIT_TASKS, BanditEpisodes
 from metabayes.traces import AgentTrace, read_trace, write_trace
-from metabayes.training.bandit import train_bandit_agent
+from metabayes.training.bandit import build_bandit_agent, train_bandit_agent
 
 from .test_bandit_training import SETTINGS
 
@@ -30,7 +37,8 @@ def trace():
     checkpoints, _ = train_bandit_agent(task, SETTINGS, seed=4)
     episodes = evaluation_episodes(task, K, T, seed=7)
     uniforms = evaluation_uniforms(K, T, seed=7)
-    result = bandit_trace(task, checkpoints, episodes, uniforms, GittinsAgent(task), 16)
+    build = partial(build_bandit_agent, task, 16)
+    result = bandit_trace(task, checkpoints, episodes, uniforms, GittinsAgent(task), build)
     result.attrs = {"kind": "bandit", "config_hash": "abc", "gamma": task.gamma}
     return result
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from metabayes.agents import RNNAgent
-from metabayes.bandit_agents import discounted_return, play
+from metabayes.bandits.games import discounted_return, play
 from metabayes.families import Categorical
 from metabayes.stack import StackedMetaLearner
 from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
@@ -35,6 +35,7 @@ SETTINGS = BanditSettings(
     grad_clip=1.0,
     n_checkpoints=3,
     log_every=5,
+    init="torch",
 )
 
 

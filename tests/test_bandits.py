@@ -10,23 +10,17 @@ import numpy as np
 import pytest
 
 from metabayes.agents import rollout
-from metabayes.bandit_agents import (
+from metabayes.bandits.agents import (
     DynamicProgrammingAgent,
     GittinsAgent,
     RandomAgent,
-    discounted_return,
-    gaussian_backward,
-    play,
     policy_value,
 )
-from metabayes.gittins import bernoulli_gittins_table
-from metabayes.tasks.bandit import (
-    BANDIT_TASKS,
-    BanditTask,
-    BernoulliRewards,
-    BetaPrior,
-    action_uniforms,
-)
+from metabayes.bandits.arms import BernoulliArms, BetaPrior
+from metabayes.bandits.dp import gaussian_backward
+from metabayes.bandits.games import discounted_return, play
+from metabayes.bandits.gittins import bernoulli_gittins_table
+from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask, action_uniforms
 
 T, GAMMA = 20, 0.9
 BERNOULLI = ["bernoulli_bandit_beta_1_1", "bernoulli_bandit_beta_1_1_vs_3_3"]
@@ -34,12 +28,16 @@ GAUSSIAN = ["gaussian_bandit_sigma_1", "gaussian_bandit_sigma_05"]
 COARSE = {"n_knots": 101}  # Gaussian DP grid for the fast tests
 
 
+def bernoulli(task: BanditTask) -> bool:
+    return isinstance(task.arms, BernoulliArms)
+
+
 @functools.cache
 def agents(name: str) -> dict:
     task = BANDIT_TASKS[name]
     return {
         "gittins": GittinsAgent(task, max_pulls=T),
-        "dp": DynamicProgrammingAgent(task, T, **({} if task.bernoulli else COARSE)),
+        "dp": DynamicProgrammingAgent(task, T, **({} if bernoulli(task) else COARSE)),
         "random": RandomAgent(task),
     }
 
@@ -63,7 +61,7 @@ def running_statistics(task: BanditTask, actions: np.ndarray, rewards: np.ndarra
         for t in range(steps):
             for arm in range(2):
                 r = rewards[k, :t][actions[k, :t] == arm]
-                first, second = (r.sum(), (1 - r).sum()) if task.bernoulli else (r.size, r.sum())
+                first, second = (r.sum(), (1 - r).sum()) if bernoulli(task) else (r.size, r.sum())
                 out[k, t, 2 * arm : 2 * arm + 2] = first, second
     return out
 
@@ -102,7 +100,7 @@ def test_sample_shapes_and_reproducibility(name):
     b = task.sample(np.random.default_rng(3), 7, T)
     assert a.theta.shape == (7, 2) and a.rewards.shape == (7, T, 2)
     np.testing.assert_array_equal(a.rewards, b.rewards)
-    if task.bernoulli:
+    if bernoulli(task):
         assert set(np.unique(a.rewards)) <= {0.0, 1.0}
 
 
@@ -200,7 +198,7 @@ def test_dp_matches_brute_force_over_histories(name, gamma):
 
 def test_dp_brute_force_asymmetric_prior():
     """Priors that are not whole-number offsets of each other (separate Gittins tables too)."""
-    task = BanditTask("test", (BetaPrior(0.5, 1.5), BetaPrior(2.0, 1.0)), BernoulliRewards())
+    task = BanditTask("test", BernoulliArms((BetaPrior(0.5, 1.5), BetaPrior(2.0, 1.0))))
     exact = brute_force_value([(0.5, 1.5), (2.0, 1.0)], 5, GAMMA)
     assert DynamicProgrammingAgent(task, 5).value == pytest.approx(exact, abs=1e-12)
     assert policy_value(task, GittinsAgent(task, max_pulls=5).probabilities, 5) <= exact + 1e-12
@@ -243,9 +241,9 @@ def test_gaussian_dp_two_steps_exact(name):
     """H = 2: pull either arm, then the better mean, worth γ E max(ςZ, 0) = γς/√(2π) with
     ς² = σ²/(n0(n0 + 1)); exact on the grid, whose centre knot holds the kink of max(d, 0)."""
     task = BANDIT_TASKS[name]
-    n0 = task.reward.sigma**2 / task.priors[0].sd ** 2
-    step_sd = task.reward.sigma / math.sqrt(n0 * (n0 + 1))
-    value = gaussian_backward(task, 2, GAMMA, n_knots=51).value(task, GAMMA)
+    n0 = task.arms.sigma**2 / task.priors[0].sd ** 2
+    step_sd = task.arms.sigma / math.sqrt(n0 * (n0 + 1))
+    value = gaussian_backward(task.arms, 2, GAMMA, n_knots=51).value(task.arms, GAMMA)
     assert value == pytest.approx(GAMMA * step_sd / math.sqrt(2 * math.pi), abs=1e-13)
 
 
@@ -253,8 +251,9 @@ def test_gaussian_dp_two_steps_exact(name):
 def test_gaussian_dp_converges_under_refinement(name):
     """Piecewise-linear interpolation: error O(h²), from above (U is convex)."""
     task = BANDIT_TASKS[name]
+    arms = task.arms
     values = [
-        gaussian_backward(task, T, GAMMA, n_knots=m).value(task, GAMMA) for m in (51, 101, 201)
+        gaussian_backward(arms, T, GAMMA, n_knots=m).value(arms, GAMMA) for m in (51, 101, 201)
     ]
     first, second = values[0] - values[1], values[1] - values[2]
     assert 0 < second < first / 3

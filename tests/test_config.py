@@ -8,7 +8,9 @@ import os
 import pytest
 import yaml
 
+from metabayes.analysis.structure_runs import Variant
 from metabayes.config import ConfigError, load_config, validate_config
+from metabayes.settings import Settings
 from metabayes.tasks import TASKS
 
 from .conftest import REPO
@@ -120,8 +122,7 @@ def test_presets_override_key_by_key(tmp_path):
 
 
 def test_structure_variants_start_with_the_main_analysis_without_repeats(config):
-    from metabayes.pipeline import structure_variants
-
     config["structure"]["variants"] = [{}, {"phi_target": "state"}, {"phi_target": "state"}]
-    main = {"opt_coordinates": "statistics", "rnn_components": "n", "phi_target": "projection"}
-    assert structure_variants(config) == [main, {**main, "phi_target": "state"}]
+    main = Variant("statistics", "n", "projection")
+    variants = Settings.from_config(config).variants
+    assert variants == (main, Variant("statistics", "n", "state"))

@@ -24,7 +24,7 @@ from metabayes.analysis.generalisation import (
     extend_prediction,
     prediction_examples,
 )
-from metabayes.bandit_agents import GittinsAgent
+from metabayes.bandits.agents import GittinsAgent
 from metabayes.convergence_files import read_convergence, write_convergence
 from metabayes.plotting import convergence as convergence_figures
 from metabayes.plotting import generalisation as generalisation_figures

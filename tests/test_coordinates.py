@@ -9,7 +9,8 @@ from metabayes.agents import BayesOptimalPredictor, rollout
 from metabayes.analysis.coordinates import Coordinates, in_coordinates
 from metabayes.analysis.structure import Machine
 from metabayes.analysis.structure_runs import Variant
-from metabayes.bandit_agents import GittinsAgent, play, valid_statistics
+from metabayes.bandits.agents import GittinsAgent
+from metabayes.bandits.games import play
 from metabayes.simulate import evaluation_uniforms
 from metabayes.tasks import BANDIT_TASKS, PREDICTION_TASKS
 
@@ -71,7 +72,7 @@ def test_bandit_coordinates_are_per_arm_and_keep_the_gittins_policy(name):
     assert len(names) == 4 and names[0] == names[2]  # the same parameter of arm 0 and arm 1
 
     def emit(states):
-        flat = valid_statistics(task, states.reshape(-1, 4), 20)
+        flat = task.arms.valid_statistics(states.reshape(-1, 4), 20)
         return gittins.probabilities(flat).reshape(*states.shape[:-1], 2)
 
     moved = in_coordinates(Machine(game.states, game.probabilities, emit), coordinates)

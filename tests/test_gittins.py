@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from metabayes.gittins import (
+from metabayes.bandits.gittins import (
     bernoulli_gittins_table,
     bernoulli_horizon,
     bernoulli_index,

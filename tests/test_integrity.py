@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from metabayes.index_tables import make_index_tables, read_index_tables
+from metabayes.bandits.index_tables import make_index_tables, read_index_tables
 from metabayes.io import CorruptFile, sealed_hdf5, verified_hdf5, write_manifest
 from metabayes.tasks.bandit import BANDIT_TASKS
 from metabayes.training.checkpoints import Checkpoints

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -103,10 +103,11 @@ def test_a_snapshot_of_other_settings_is_ignored(tmp_path, monkeypatch, caplog):
 
 def test_the_snapshot_is_removed_once_the_outputs_are_written(tmp_path):
     outputs = [tmp_path / f"seed{seed}" for seed in (0, 1)]
-    pipeline.train_prediction(
+    pipeline.train(
         "bernoulli_beta_1_1",
         [0, 1],
-        asdict(TINY_SETTINGS),
+        TINY_SETTINGS,
+        None,
         [out / "checkpoints.pt" for out in outputs],
         [out / "training_log.csv" for out in outputs],
         snapshot_every_s=0,

@@ -1,6 +1,7 @@
 """fig7 numbers, claims verdicts, figures and the comparison file (issue: Figures 3 and 4)."""
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ import pytest
 from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
 from metabayes.analysis import claims
 from metabayes.analysis.coordinates import Coordinates
-from metabayes.analysis.structure import EmbeddingSettings, split_episodes
+from metabayes.analysis.structure import split_episodes
 from metabayes.analysis.structure_runs import (
     Variant,
     bandit_machines,
@@ -19,7 +20,8 @@ from metabayes.analysis.structure_runs import (
     rnn_output_function,
 )
 from metabayes.analysis.summary import COLUMNS, fig7_latex, fig7_table, per_seed_values
-from metabayes.bandit_agents import GittinsAgent, play
+from metabayes.bandits.agents import GittinsAgent
+from metabayes.bandits.games import play
 from metabayes.comparison_files import read_comparisons, write_comparisons
 from metabayes.families import Categorical
 from metabayes.plotting import figures
@@ -30,6 +32,8 @@ from metabayes.tasks.bandit import BANDIT_TASKS
 from metabayes.traces import AgentTrace, Trace
 from metabayes.training.bandit import build_bandit_agent
 from metabayes.training.prediction import build_predictor
+
+from .conftest import EMBEDDING
 
 TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
 
@@ -287,7 +291,7 @@ def test_comparison_file_round_trips(tmp_path):
     task, trace, nets = _prediction_trace()
     machines = {label: prediction_machines(trace, label, nets[label], task) for label in nets}
     split = split_episodes(60, (0.6, 0.2, 0.2), seed=0)
-    settings = EmbeddingSettings(hidden_size=16, max_epochs=3)
+    settings = replace(EMBEDDING, hidden_size=16, max_epochs=3)
     (comparisons,) = compare_run(
         3,
         machines,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from metabayes.io import atomic_path
 from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.traces import read_trace, write_trace
-from metabayes.training.prediction import train_predictor
+from metabayes.training.prediction import build_predictor, train_predictor
 
 from .conftest import TINY_SETTINGS
 
@@ -24,7 +25,7 @@ def trace():
     settings = replace(TINY_SETTINGS, hidden_size=4, episode_length=6, n_updates=5, n_checkpoints=3)
     checkpoints, _ = train_predictor(task, settings, seed=2)
     episodes = evaluation_episodes(task, 9, 6, seed=11)
-    result = prediction_trace(task, checkpoints, episodes, hidden_size=4)
+    result = prediction_trace(task, checkpoints, episodes, partial(build_predictor, task, 4))
     result.attrs = {"kind": "prediction", "config": {"a": 1}, "config_hash": "abc"}
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -117,7 +118,7 @@ def test_quick_training_approaches_the_bayes_optimal_predictor(name):
     )
     checkpoints, _ = train_predictor(task, settings, seed=0)
     episodes = evaluation_episodes(task, 500, 20, seed=2020)
-    trace = prediction_trace(task, checkpoints, episodes, hidden_size=32)
+    trace = prediction_trace(task, checkpoints, episodes, partial(build_predictor, task, 32))
     d = behaviour_table(trace, task.model.family).set_index("checkpoint").kl_sum
     assert d["final"] < 0.01
     assert d["final"] < d["init"] / 100

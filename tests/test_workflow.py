@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metabayes.bandit_agents import discounted_return
+from metabayes.bandits.games import discounted_return
+from metabayes.bandits.index_tables import read_reference_values
 from metabayes.config import load_config
-from metabayes.index_tables import read_reference_values
 from metabayes.io import file_digest
 from metabayes.traces import read_trace
 

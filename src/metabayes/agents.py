@@ -3,7 +3,7 @@
 An agent is a state machine (paper eq. 1): ``initial_state(n)`` gives n zero or prior states
 and ``step(state, inputs)`` consumes one input per episode, returning the output emitted in
 the new state and that state. Outputs are predictive-distribution parameters (prediction
-tasks) or action probabilities (bandits, :mod:`metabayes.bandit_agents`). The Bayes-optimal
+tasks) or action probabilities (bandits, :mod:`metabayes.bandits.agents`). The Bayes-optimal
 agent's state is its sufficient statistics; the RNN's is (c, h).
 """
 

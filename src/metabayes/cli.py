@@ -32,7 +32,8 @@ from pathlib import Path
 
 from metabayes import pipeline
 from metabayes.config import ConfigError, load_config
-from metabayes.tasks import BANDIT_TASKS
+from metabayes.kinds import KINDS, kind_of
+from metabayes.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,73 +46,59 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         print("config is valid")
-    elif args.command == "gittins":
-        pipeline.make_gittins_tables(args.task, config["episode_length"], args.out)
-    elif args.command == "train" and args.task in BANDIT_TASKS:
-        out = Path(args.out)
-        pipeline.train_bandit(
-            args.task,
-            args.seed,
-            pipeline.bandit_settings(config),
-            args.tables,
-            out / "checkpoints.pt",
-            out / "training_log.csv",
-            config["bandit"]["threads"],
-            args.snapshot_every,
-        )
+        return 0
+    settings = Settings.from_config(config)
+    evaluation = settings.evaluation
+    if args.command == "gittins":
+        pipeline.make_gittins_tables(args.task, evaluation.episode_length, args.out)
     elif args.command == "train":
+        kind = kind_of(args.task).name
         out = Path(args.out)
-        pipeline.train_prediction(
+        pipeline.train(
             args.task,
             [args.seed],
-            pipeline.prediction_settings(config),
+            settings.training[kind],
+            args.tables,
             [out / "checkpoints.pt"],
             [out / "training_log.csv"],
-            config["prediction"]["threads"],
+            settings.threads[kind],
             args.snapshot_every,
         )
     elif args.command == "trace":
-        evaluation = pipeline.evaluation_settings(config)
-        if args.task in BANDIT_TASKS:
-            pipeline.trace_bandit(
-                args.task, args.seed, evaluation, args.tables, args.checkpoints, args.out
-            )
-        else:
-            pipeline.trace_prediction(args.task, args.seed, evaluation, args.checkpoints, args.out)
+        pipeline.trace(args.task, args.seed, evaluation, args.tables, args.checkpoints, args.out)
     elif args.command == "behaviour":
         pipeline.measure_behaviour(args.task, args.trace, args.out)
     elif args.command == "structure":
         pipeline.compare_structure(
             args.task,
-            pipeline.structure_settings(config, args.task),
+            settings.structure[kind_of(args.task).name],
             args.trace,
             args.checkpoints,
             args.tables,
             args.out,
             args.comparisons,
-            config["structure"]["threads"],
+            settings.threads["structure"],
         )
     elif args.command == "structure-variants":
         pipeline.compare_structure_variants(
             args.task,
-            pipeline.structure_settings(config, args.task),
-            pipeline.structure_variants(config),
+            settings.structure[kind_of(args.task).name],
+            settings.variants,
             args.trace,
             args.checkpoints,
             args.tables,
             args.out,
-            config["structure"]["threads"],
+            settings.threads["structure"],
         )
     elif args.command == "convergence":
-        settings = pipeline.convergence_settings(config)
-        pipeline.converge(args.task, settings, args.traces, args.out, args.table)
+        pipeline.converge(args.task, settings.convergence, args.traces, args.out, args.table)
     elif args.command == "examples":
         pipeline.generalisation_examples(
             args.tasks,
             args.checkpoints,
             args.tables or [],
-            pipeline.evaluation_settings(config),
-            config["structure"]["split"],
+            evaluation,
+            settings.split,
             args.out,
         )
     return 0
@@ -141,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
                 "from (default %(default)s)",
             )
     gittins = sub.add_parser("gittins", help="Gittins tables of one bandit task")
-    gittins.add_argument("task", choices=sorted(BANDIT_TASKS))
+    gittins.add_argument("task", choices=sorted(KINDS["bandit"].tasks))
     gittins.add_argument("--config", action="append", required=True, help="repeatable")
     gittins.add_argument("--out", required=True)
     behaviour = sub.add_parser("behaviour", help="eq. 2 or eq. 3 per checkpoint of a trace")

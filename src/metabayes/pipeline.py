@@ -14,67 +14,38 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, fields
-from functools import partial
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from metabayes.analysis.behaviour import bandit_behaviour_table, behaviour_table
 from metabayes.analysis.claims import claims_markdown
 from metabayes.analysis.convergence import analyse, convergence_table
 from metabayes.analysis.coordinates import Coordinates
-from metabayes.analysis.generalisation import (
-    N_EXAMPLES,
-    bandit_examples,
-    example_length,
-    extend_bandit,
-    extend_prediction,
-    prediction_examples,
-)
+from metabayes.analysis.generalisation import N_EXAMPLES, example_length
 from metabayes.analysis.robustness import robustness_markdown, robustness_table
-from metabayes.analysis.structure import EmbeddingSettings, split_episodes
-from metabayes.analysis.structure_runs import (
-    LABELS,
-    Variant,
-    bandit_machines,
-    compare_run,
-    expected_reward_dissimilarity,
-    kl_dissimilarity,
-    prediction_machines,
-    structure_table,
-)
+from metabayes.analysis.structure import split_episodes
+from metabayes.analysis.structure_runs import LABELS, Variant, compare_run, structure_table
 from metabayes.analysis.summary import fig7_latex, fig7_table, per_seed_values
-from metabayes.bandit_agents import GittinsAgent
+from metabayes.bandits.index_tables import make_index_tables
 from metabayes.comparison_files import read_comparisons, write_comparisons
 from metabayes.convergence_files import read_convergence, write_convergence
-from metabayes.index_tables import make_index_tables, read_index_tables
 from metabayes.io import atomic_path, write_csv, write_manifest
+from metabayes.kinds import kind_of
 from metabayes.provenance import code_version, settings_hash
-from metabayes.simulate import (
-    bandit_trace,
-    checkpoint_networks,
-    evaluation_episodes,
-    evaluation_uniforms,
-    prediction_trace,
-)
-from metabayes.tasks import PREDICTION_TASKS, task_kind
-from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask
+from metabayes.settings import ConvergenceSettings, EvaluationSettings, StructureSettings
+from metabayes.simulate import checkpoint_networks
+from metabayes.tasks import TASKS
+from metabayes.tasks.bandit import BANDIT_TASKS
 from metabayes.traces import Trace, read_trace, write_trace
-from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
+from metabayes.training.bandit import BanditSettings
 from metabayes.training.checkpoints import Checkpoints
-from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictors
+from metabayes.training.prediction import PredictionSettings
 from metabayes.training.snapshots import SNAPSHOT_NAME, Snapshots
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
-
-VARIANT_KEYS = tuple(field.name for field in fields(Variant))
-"""The ``structure`` settings that choose the analysis variant (:class:`Variant`)."""
-
-EMBEDDING_KEYS = tuple(field.name for field in fields(EmbeddingSettings))
-"""The ``structure`` settings of ϕ and its training (:class:`EmbeddingSettings`)."""
 
 SNAPSHOT_EVERY_S = 60.0
 """Seconds between snapshots of a training run: at most this much work is lost to a kill."""
@@ -102,75 +73,34 @@ def _log_then_print(kind, error, traceback) -> None:
     sys.__excepthook__(kind, error, traceback)
 
 
-def prediction_settings(config: dict) -> dict:
-    """The training settings of a validated config, as passed to :func:`train_prediction`."""
-    block = {k: v for k, v in config["prediction"].items() if k != "threads"}
-    return {**block, "episode_length": config["episode_length"]}
-
-
-def bandit_settings(config: dict) -> dict:
-    """The bandit training settings of a validated config, as passed to :func:`train_bandit`."""
-    block = {k: v for k, v in config["bandit"].items() if k != "threads"}
-    return {**block, "episode_length": config["episode_length"]}
-
-
-def structure_settings(config: dict, task: str) -> dict:
-    """The structural-comparison settings of a task (ϕ's width depends on its kind), with the
-    main analysis variant; the ``variants`` list is :func:`structure_variants`'."""
-    block = {k: v for k, v in config["structure"].items() if k not in ("threads", "variants")}
-    return {**block, "hidden_size": block["hidden_size"][task_kind(task)]}
-
-
-def structure_variants(config: dict) -> list[dict]:
-    """The analysis variants of the robustness stage: the main one (the ``structure`` block's
-    own choices) first, then each entry of ``structure.variants`` completed from it, without
-    repeats."""
-    block = config["structure"]
-    main = {key: block[key] for key in VARIANT_KEYS}
-    variants = [main]
-    for override in block["variants"]:
-        variant = {**main, **override}
-        if variant not in variants:
-            variants.append(variant)
-    return variants
-
-
-def convergence_settings(config: dict) -> dict:
-    """The convergence-analysis settings of a validated config, as passed to :func:`converge`."""
-    return dict(config["convergence"])
-
-
-def evaluation_settings(config: dict) -> dict:
-    """The evaluation settings of a validated config, as passed to :func:`trace_prediction`."""
-    return {
-        "n_episodes": config["evaluation"]["n_episodes"],
-        "seed": config["evaluation"]["seed"],
-        "episode_length": config["episode_length"],
-    }
-
-
-def train_prediction(
+def train(
     task: str,
     seeds: Sequence[int],
-    settings: dict,
+    settings: PredictionSettings | BanditSettings,
+    tables_path: PathLike | None,
     checkpoints_paths: Sequence[PathLike],
     log_csv_paths: Sequence[PathLike],
     threads: int = 1,
     snapshot_every_s: float = SNAPSHOT_EVERY_S,
 ) -> None:
-    """Train the meta-learners of one task, one per seed, as one stacked model; write each
-    seed's checkpoints and training log to the paths at its position.
+    """Train the meta-learners of one task, one per seed (prediction tasks: as one stacked
+    model); write each seed's checkpoints and training log to the paths at its position.
 
-    The loop is snapshotted to ``resume.pt`` beside the first seed's checkpoints every
-    ``snapshot_every_s`` seconds; a run killed and started again resumes from there.
+    ``tables_path`` is a bandit task's Gittins-table file (the training log's regret to Opt);
+    None computes the tables in-process. The loop is snapshotted to ``resume.pt`` beside the
+    first seed's checkpoints every ``snapshot_every_s`` seconds; a run killed and started
+    again resumes from there.
     """
     torch.set_num_threads(threads)
-    parsed = PredictionSettings(**settings)
     log.info(
-        "training %s seeds %s with %s (code %s)", task, list(seeds), asdict(parsed), code_version()
+        "training %s seeds %s with %s (code %s)",
+        task,
+        list(seeds),
+        asdict(settings),
+        code_version(),
     )
     snapshots = _snapshots(checkpoints_paths[0], snapshot_every_s)
-    runs = train_predictors(PREDICTION_TASKS[task], parsed, seeds, snapshots)
+    runs = kind_of(task).train(TASKS[task], settings, seeds, tables_path, snapshots)
     for seed, (checkpoints, rows), checkpoints_path, log_csv_path in zip(
         seeds, runs, checkpoints_paths, log_csv_paths, strict=True
     ):
@@ -192,31 +122,6 @@ def make_gittins_tables(task: str, episode_length: int, out_path: PathLike) -> N
         )
 
 
-def train_bandit(
-    task: str,
-    seed: int,
-    settings: dict,
-    tables_path: PathLike | None,
-    checkpoints_path: PathLike,
-    log_csv_path: PathLike,
-    threads: int = 1,
-    snapshot_every_s: float = SNAPSHOT_EVERY_S,
-) -> None:
-    """Train the bandit meta-learner of one (task, seed); write checkpoints and training log.
-
-    ``tables_path`` is the task's Gittins-table file (the training log's regret to Opt);
-    None computes the tables in-process. Snapshots and resuming as :func:`train_prediction`.
-    """
-    torch.set_num_threads(threads)
-    spec, parsed = BANDIT_TASKS[task], BanditSettings(**settings)
-    log.info("training %s seed %d with %s (code %s)", task, seed, asdict(parsed), code_version())
-    snapshots = _snapshots(checkpoints_path, snapshot_every_s)
-    gittins = _gittins(spec, tables_path)
-    checkpoints, rows = train_bandit_agent(spec, parsed, seed, gittins, snapshots)
-    _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path)
-    snapshots.discard()
-
-
 def _snapshots(checkpoints_path: PathLike, every_s: float) -> Snapshots:
     """The snapshots of the run whose checkpoints go to ``checkpoints_path``."""
     return Snapshots(Path(checkpoints_path).with_name(SNAPSHOT_NAME), every_s)
@@ -230,46 +135,22 @@ def _save_training(task, seed, checkpoints, rows, checkpoints_path, log_csv_path
     write_csv(table, log_csv_path)
 
 
-def _gittins(task: BanditTask, tables_path: PathLike | None) -> GittinsAgent:
-    """The Gittins agent on a table file, or on tables computed here if there is none."""
-    return GittinsAgent(task, None if tables_path is None else read_index_tables(tables_path, task))
-
-
-def trace_prediction(
-    task: str, seed: int, evaluation: dict, checkpoints_path: PathLike, trace_path: PathLike
-) -> None:
-    """Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes."""
-    torch.set_num_threads(1)
-    checkpoints = _load_checkpoints(checkpoints_path, task, seed)
-    spec = PREDICTION_TASKS[task]
-    episodes = evaluation_episodes(
-        spec, evaluation["n_episodes"], evaluation["episode_length"], evaluation["seed"]
-    )
-    trace = prediction_trace(spec, checkpoints, episodes, checkpoints.settings["hidden_size"])
-    _write_trace(trace, "prediction", checkpoints, evaluation, trace_path)
-
-
-def trace_bandit(
+def trace(
     task: str,
     seed: int,
-    evaluation: dict,
+    evaluation: EvaluationSettings,
     tables_path: PathLike | None,
     checkpoints_path: PathLike,
     trace_path: PathLike,
 ) -> None:
-    """Play the evaluation episodes with every checkpoint and the reference agents, and feed
-    each checkpoint's stream to the Gittins agent (the bandit trace file)."""
+    """Roll out every checkpoint and the Bayes-optimal agent on the evaluation episodes
+    (bandits: every agent plays them, and each checkpoint's stream is fed to the Gittins
+    agent); ``tables_path`` as for :func:`train`."""
     torch.set_num_threads(1)
     checkpoints = _load_checkpoints(checkpoints_path, task, seed)
-    spec = BANDIT_TASKS[task]
-    K, T, eval_seed = evaluation["n_episodes"], evaluation["episode_length"], evaluation["seed"]
-    episodes = evaluation_episodes(spec, K, T, eval_seed)
-    uniforms = evaluation_uniforms(K, T, eval_seed)
-    gittins = _gittins(spec, tables_path)
-    trace = bandit_trace(
-        spec, checkpoints, episodes, uniforms, gittins, checkpoints.settings["hidden_size"]
-    )
-    _write_trace(trace, "bandit", checkpoints, evaluation, trace_path, gamma=spec.gamma)
+    kind = kind_of(task)
+    result, attrs = kind.trace(TASKS[task], checkpoints, evaluation, tables_path)
+    _write_trace(result, kind.name, checkpoints, evaluation, trace_path, **attrs)
 
 
 def _load_checkpoints(path: PathLike, task: str, seed: int) -> Checkpoints:
@@ -283,14 +164,19 @@ def _load_checkpoints(path: PathLike, task: str, seed: int) -> Checkpoints:
 
 
 def _write_trace(
-    trace: Trace, kind: str, checkpoints: Checkpoints, evaluation: dict, path, **attrs
+    trace: Trace,
+    kind: str,
+    checkpoints: Checkpoints,
+    evaluation: EvaluationSettings,
+    path: PathLike,
+    **attrs,
 ) -> None:
-    config = {"training": checkpoints.settings, "evaluation": evaluation}
+    config = {"training": checkpoints.settings, "evaluation": asdict(evaluation)}
     trace.attrs = {
         "kind": kind,
-        "episode_length": evaluation["episode_length"],
-        "n_episodes": evaluation["n_episodes"],
-        "evaluation_seed": evaluation["seed"],
+        "episode_length": evaluation.episode_length,
+        "n_episodes": evaluation.n_episodes,
+        "evaluation_seed": evaluation.seed,
         "code_version": code_version(),
         "training_code_version": checkpoints.code_version,
         "config_hash": settings_hash(config),
@@ -298,23 +184,18 @@ def _write_trace(
         **attrs,
     }
     write_trace(path, trace)
-    log.info(
-        "wrote %s: %d checkpoints × %d episodes", path, len(trace.rnn), evaluation["n_episodes"]
-    )
+    log.info("wrote %s: %d checkpoints × %d episodes", path, len(trace.rnn), evaluation.n_episodes)
 
 
 def measure_behaviour(task: str, trace_path: PathLike, csv_path: PathLike) -> None:
     """Eq. 2 (prediction) or eq. 3 with returns and regret (bandits) per checkpoint."""
-    trace = read_trace(trace_path)
-    if task in BANDIT_TASKS:
-        table = bandit_behaviour_table(trace, BANDIT_TASKS[task].gamma)
-        column, name = "eq3", "eq. 3"
-    else:
-        table = behaviour_table(trace, PREDICTION_TASKS[task].model.family)
-        column, name = "kl_sum", "eq. 2"
+    behaviour = kind_of(task).behaviour(TASKS[task], read_trace(trace_path))
+    table, column = behaviour.table, behaviour.column
     write_csv(table, csv_path)
     final = table.loc[table.checkpoint == "final", column].iloc[0]
-    log.info("%s: %s init %.4g, final %.4g", trace_path, name, table[column].iloc[0], final)
+    log.info(
+        "%s: %s init %.4g, final %.4g", trace_path, behaviour.name, table[column].iloc[0], final
+    )
 
 
 def measure_task_behaviour(
@@ -337,7 +218,7 @@ def collect_tables(csv_paths: Sequence[PathLike], out_path: PathLike) -> None:
 
 def compare_structure(
     task: str,
-    settings: dict,
+    settings: StructureSettings,
     trace_path: PathLike,
     checkpoints_path: PathLike,
     tables_path: PathLike | None,
@@ -353,7 +234,7 @@ def compare_structure(
     """
     torch.set_num_threads(threads)
     run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
-    variant = Variant(**{key: settings[key] for key in VARIANT_KEYS})
+    variant = settings.variant
     (comparisons,) = run.compare([variant])
     table = run.table(comparisons, variant)
     write_csv(table, csv_path)
@@ -367,9 +248,9 @@ def compare_structure(
         {
             "task": task,
             "seed": trace.seed,
-            "kind": task_kind(task),
+            "kind": kind_of(task).name,
             "n_components": int(table.n_components.iloc[0]),
-            "settings": settings,
+            "settings": settings.as_dict(),
             **run.provenance,
         },
     )
@@ -391,8 +272,8 @@ def compare_structure(
 
 def compare_structure_variants(
     task: str,
-    settings: dict,
-    variants: Sequence[dict],
+    settings: StructureSettings,
+    variants: Sequence[Variant],
     trace_path: PathLike,
     checkpoints_path: PathLike,
     tables_path: PathLike | None,
@@ -405,11 +286,10 @@ def compare_structure_variants(
     variant, stacked, with a ``variant`` column (0 is the main analysis). A ϕ that two
     variants share (e.g. RNN → Opt when they differ only in where Opt → RNN lands) is fitted
     once, and all are fitted together. ``settings`` are ϕ's and the split, as for
-    :func:`compare_structure`.
+    :func:`compare_structure` (its main variant is not used here: ``variants`` are).
     """
     torch.set_num_threads(threads)
     run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
-    variants = [Variant(**choices) for choices in variants]
     tables = []
     for index, (variant, comparisons) in enumerate(
         zip(variants, run.compare(variants), strict=True)
@@ -436,33 +316,28 @@ def compare_structure_variants(
 class _StructureRun:
     """One run's traces as machines, ready for structural comparisons under any variant."""
 
-    def __init__(self, task, settings, trace_path, checkpoints_path, tables_path):
-        self.embedding = EmbeddingSettings(**{k: settings[k] for k in EMBEDDING_KEYS})
+    def __init__(
+        self,
+        task: str,
+        settings: StructureSettings,
+        trace_path: PathLike,
+        checkpoints_path: PathLike,
+        tables_path: PathLike | None,
+    ):
+        self.embedding = settings.embedding
         self.trace = trace = read_trace(trace_path, labels=list(LABELS))
         checkpoints = _load_checkpoints(checkpoints_path, task, trace.seed)
         self.split = split_episodes(
-            len(trace.theta), tuple(settings["split"]), int(trace.attrs["evaluation_seed"])
+            len(trace.theta), settings.split, int(trace.attrs["evaluation_seed"])
         )
-        nets = _label_networks(task, checkpoints)
-        if task in BANDIT_TASKS:
-            spec = BANDIT_TASKS[task]
-            gittins = _gittins(spec, tables_path)
-            self.machines = {
-                label: bandit_machines(trace, label, nets[label], gittins) for label in LABELS
-            }
-            self.dissimilarity = expected_reward_dissimilarity(trace.theta)
-            models = spec.arm_models
-        else:
-            spec = PREDICTION_TASKS[task]
-            self.machines = {
-                label: prediction_machines(trace, label, nets[label], spec) for label in LABELS
-            }
-            self.dissimilarity = kl_dissimilarity(spec.model.family)
-            models = (spec.model,)
-        self.coordinates = Coordinates("statistics", models)
+        parts = kind_of(task).structure(
+            TASKS[task], trace, _label_networks(task, checkpoints), tables_path
+        )
+        self.machines, self.dissimilarity = parts.machines, parts.dissimilarity
+        self.coordinates = Coordinates("statistics", parts.models)
         self.provenance = {
             "config_hash": settings_hash(
-                {"structure": settings, "trace": trace.attrs["config_hash"]}
+                {"structure": settings.as_dict(), "trace": trace.attrs["config_hash"]}
             ),
             "code_version": code_version(),
         }
@@ -484,18 +359,14 @@ class _StructureRun:
 
 def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
     """The networks at the compared checkpoints (:data:`LABELS`), by label."""
-    hidden = checkpoints.settings["hidden_size"]
-    if task in BANDIT_TASKS:
-        build = partial(build_bandit_agent, BANDIT_TASKS[task], hidden)
-    else:
-        build = partial(build_predictor, PREDICTION_TASKS[task], hidden)
+    build = kind_of(task).network_builder(TASKS[task], checkpoints.settings["hidden_size"])
     networks = checkpoint_networks(checkpoints, build)
     return {label: net for label, _, net in networks if label in LABELS}
 
 
 def converge(
     task: str,
-    settings: dict,
+    settings: ConvergenceSettings,
     trace_paths: Sequence[PathLike],
     h5_path: PathLike,
     csv_path: PathLike,
@@ -503,17 +374,17 @@ def converge(
     """Within-episode dissimilarities, pairwise distances, MDS and training curves of all runs
     of a task (paper §4.2, Fig. 2); the per-run distances to Opt as a table."""
     traces = [read_trace(path, states=False) for path in trace_paths]
-    family = PREDICTION_TASKS[task].model.family if task in PREDICTION_TASKS else None
-    result = analyse(traces, family, settings["n_episodes"], settings["max_iter"])
+    family = kind_of(task).convergence_family(TASKS[task])
+    result = analyse(traces, family, settings.n_episodes, settings.max_iter)
     provenance = {
         "config_hash": settings_hash(
-            {"convergence": settings, "traces": [t.attrs["config_hash"] for t in traces]}
+            {"convergence": asdict(settings), "traces": [t.attrs["config_hash"] for t in traces]}
         ),
         "code_version": code_version(),
     }
     table = convergence_table(result, provenance)
     write_csv(table, csv_path)
-    write_convergence(h5_path, result, {**provenance, "settings": settings})
+    write_convergence(h5_path, result, {**provenance, "settings": asdict(settings)})
     for label in ("init", "final"):
         distances = table.loc[table.checkpoint == label, "distance_to_opt"]
         log.info(
@@ -541,37 +412,29 @@ def generalisation_examples(
     tasks: Sequence[str],
     checkpoint_paths: Sequence[PathLike],
     tables_paths: Sequence[PathLike],
-    evaluation: dict,
+    evaluation: EvaluationSettings,
     split: Sequence[float],
     csv_path: PathLike,
 ) -> None:
     """The final meta-learner of each task and Opt on three episodes run to 1.5 T steps
     (paper Fig. 1): the first held-out episodes of the structural split, continued from their
-    θ. ``tables_paths`` are the Gittins-table files of the bandit tasks among ``tasks``, in
-    their order (none: computed in-process)."""
+    θ. ``tables_paths`` are the Gittins-table files of the tasks among ``tasks`` whose kind
+    uses them (the bandits), in their order (none: computed in-process)."""
     torch.set_num_threads(1)
-    bandits = [task for task in tasks if task in BANDIT_TASKS]
-    if tables_paths and len(tables_paths) != len(bandits):
-        raise ValueError(f"expected one Gittins-table file per bandit task of {bandits}")
-    tables_of = dict(zip(bandits, tables_paths, strict=True)) if tables_paths else {}
-    K, T, seed = evaluation["n_episodes"], evaluation["episode_length"], evaluation["seed"]
-    chosen = split_episodes(K, tuple(split), seed).test[:N_EXAMPLES]
-    steps = example_length(T)
+    with_tables = [task for task in tasks if kind_of(task).uses_tables]
+    if tables_paths and len(tables_paths) != len(with_tables):
+        raise ValueError(f"expected one Gittins-table file per bandit task of {with_tables}")
+    tables_of = dict(zip(with_tables, tables_paths, strict=True)) if tables_paths else {}
+    chosen = split_episodes(evaluation.n_episodes, tuple(split), evaluation.seed).test
+    chosen = chosen[:N_EXAMPLES]
+    steps = example_length(evaluation.episode_length)
     tables = []
     for task, path in zip(tasks, checkpoint_paths, strict=True):
         checkpoints = Checkpoints.load(path)
         final = _label_networks(task, checkpoints)["final"]
-        spec = PREDICTION_TASKS.get(task) or BANDIT_TASKS[task]
-        episodes = evaluation_episodes(spec, K, T, seed)
-        if task in BANDIT_TASKS:
-            extended, uniforms = extend_bandit(
-                spec, episodes, evaluation_uniforms(K, T, seed), chosen, steps, seed
-            )
-            gittins = _gittins(spec, tables_of.get(task))
-            table = bandit_examples(spec, final, gittins, extended, uniforms, chosen)
-        else:
-            extended = extend_prediction(spec, episodes, chosen, steps, seed)
-            table = prediction_examples(spec, final, extended, chosen)
+        table = kind_of(task).examples(
+            TASKS[task], final, evaluation, chosen, steps, tables_of.get(task)
+        )
         table.insert(2, "seed", checkpoints.seed)
         table["trained_steps"] = checkpoints.settings["episode_length"]
         tables.append(table)

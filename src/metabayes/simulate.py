@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import partial
 
 import numpy as np
 import torch
 
 from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
-from metabayes.bandit_agents import DynamicProgrammingAgent, Game, GittinsAgent, RandomAgent, play
+from metabayes.bandits.agents import DynamicProgrammingAgent, GittinsAgent, RandomAgent
+from metabayes.bandits.games import Game, play
 from metabayes.families import Categorical
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
 from metabayes.tasks import Episodes, PredictionTask
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.traces import AgentTrace, Trace
-from metabayes.training.bandit import build_bandit_agent
 from metabayes.training.checkpoints import Checkpoints, checkpoint_label
-from metabayes.training.prediction import build_predictor
 
 
 def evaluation_episodes(
@@ -34,18 +32,20 @@ def evaluation_uniforms(n_episodes: int, T: int, seed: int) -> np.ndarray:
 
 
 def prediction_trace(
-    task: PredictionTask, checkpoints: Checkpoints, episodes: Episodes, hidden_size: int
+    task: PredictionTask,
+    checkpoints: Checkpoints,
+    episodes: Episodes,
+    build: Callable[[], MetaLearner],
 ) -> Trace:
-    """Outputs and states of every checkpoint and of the Bayes-optimal predictor."""
+    """Outputs and states of every checkpoint (networks from ``build``) and of the
+    Bayes-optimal predictor."""
     family, model = task.model.family, task.model
     outputs, states = rollout(BayesOptimalPredictor(model), episodes.inputs)
     opt = AgentTrace(outputs, states, family.param_names, model.stats_names)
-    state_names = _lstm_state_names(hidden_size)
     rnn = {}
-    for label, update, net in checkpoint_networks(
-        checkpoints, partial(build_predictor, task, hidden_size)
-    ):
+    for label, update, net in checkpoint_networks(checkpoints, build):
         outputs, states = rollout(RNNAgent(net, family), episodes.inputs)
+        state_names = _lstm_state_names(net.hidden_size)
         rnn[label] = AgentTrace(outputs, states, family.param_names, state_names, update)
     return Trace(
         task=task.name,
@@ -69,13 +69,13 @@ def bandit_trace(
     episodes: BanditEpisodes,
     uniforms: np.ndarray,
     gittins: GittinsAgent,
-    hidden_size: int,
+    build: Callable[[], MetaLearner],
 ) -> Trace:
     """Every agent playing the evaluation episodes, and Opt fed each checkpoint's stream.
 
     The Gittins agent (Opt), the finite-horizon DP agent, the random agent and every
     checkpoint of the meta-learner each play the same reward tables with the same action
-    uniforms (:func:`metabayes.bandit_agents.play`). For each checkpoint the Gittins agent
+    uniforms (:func:`metabayes.bandits.games.play`). For each checkpoint the Gittins agent
     also reads the inputs the meta-learner generated (paper §4.3), giving its states and
     action probabilities along the meta-learner's own trajectories. The meta-learner's own
     states are kept for the checkpoints in :data:`STATE_LABELS` only.
@@ -90,11 +90,10 @@ def bandit_trace(
             ("random", RandomAgent(task)),
         ]
     }
-    state_names = _lstm_state_names(hidden_size)
     rnn = {}
-    build = partial(build_bandit_agent, task, hidden_size)
     for label, update, net in checkpoint_networks(checkpoints, build):
         game = play(RNNAgent(net, Categorical(N_ARMS)), task, episodes, uniforms)
+        state_names = _lstm_state_names(net.hidden_size)
         trace = _game_trace(game, names["output_names"], state_names, update)
         if label not in STATE_LABELS:
             trace.states = None

@@ -3,12 +3,12 @@
 from metabayes import pipeline
 
 pipeline.setup_logging(snakemake.log[0])
-pipeline.train_bandit(
+pipeline.train(
     task=snakemake.wildcards.task,
-    seed=int(snakemake.wildcards.seed),
+    seeds=[int(snakemake.wildcards.seed)],
     settings=snakemake.params.settings,
     tables_path=snakemake.input.tables,
-    checkpoints_path=snakemake.output.checkpoints,
-    log_csv_path=snakemake.output.training_log,
+    checkpoints_paths=[snakemake.output.checkpoints],
+    log_csv_paths=[snakemake.output.training_log],
     threads=snakemake.threads,
 )

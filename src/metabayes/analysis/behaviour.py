@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metabayes.bandit_agents import discounted_return
+from metabayes.bandits.games import discounted_return
 from metabayes.families import Family
 from metabayes.traces import AgentTrace, Trace
 

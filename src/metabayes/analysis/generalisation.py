@@ -15,7 +15,8 @@ import pandas as pd
 
 from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
 from metabayes.analysis.behaviour import pseudo_regret
-from metabayes.bandit_agents import GittinsAgent, play
+from metabayes.bandits.agents import GittinsAgent
+from metabayes.bandits.games import play
 from metabayes.families import Categorical
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
@@ -56,7 +57,7 @@ def extend_bandit(
     T = episodes.rewards.shape[1]
     rng = numpy_rng(seed, "generalisation")
     rewards = np.concatenate(
-        [episodes.rewards[chosen], task.reward.sample(rng, theta, steps - T)], 1
+        [episodes.rewards[chosen], task.arms.sample_rewards(rng, theta, steps - T)], 1
     )
     more_uniforms = action_uniforms(rng, len(chosen), steps - T)
     return BanditEpisodes(theta, rewards), np.concatenate([uniforms[chosen], more_uniforms], 1)

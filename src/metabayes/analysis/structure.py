@@ -90,14 +90,14 @@ class Whitening:
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
-    """The MLP ϕ and its training (config block ``structure``)."""
+    """The MLP ϕ and its training (config block ``structure``; values in ``config.yaml``)."""
 
     hidden_size: int  # units of each hidden layer (SPEC §6: 64 prediction, 256 bandits)
-    n_layers: int = 3  # hidden layers (SPEC §6: 3)
-    learning_rate: float = 1e-3  # Adam step size
-    batch_size: int = 256  # states per update
-    max_epochs: int = 500  # passes over the training states at most
-    patience: int = 20  # epochs without a better validation error before stopping
+    n_layers: int  # hidden layers (SPEC §6: 3)
+    learning_rate: float  # Adam step size
+    batch_size: int  # states per update
+    max_epochs: int  # passes over the training states at most
+    patience: int  # epochs without a better validation error before stopping
 
 
 @dataclass(frozen=True)

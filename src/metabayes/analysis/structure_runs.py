@@ -7,7 +7,7 @@ for bandit tasks the streams the meta-learner generated, which the Gittins agent
 - Opt, prediction: the posterior predictive of the reconstructed statistics, brought into
   their valid domain (:meth:`metabayes.conjugate.ConjugateModel.valid_statistics`);
 - Opt, bandits: the Gittins policy at the nearest reachable Bayes state (counts rounded to
-  whole numbers in [0, T], :func:`metabayes.bandit_agents.valid_statistics`);
+  whole numbers in [0, T], :meth:`metabayes.bandits.arms.ArmFamily.valid_statistics`);
 - RNN: its decoder and readout (:meth:`metabayes.rnn.MetaLearner.emit`) applied to the
   hidden half h of the reconstructed (c, h), clipped to h's range [−1, 1].
 
@@ -39,7 +39,7 @@ from metabayes.analysis.structure import (
     Split,
     fit_embeddings,
 )
-from metabayes.bandit_agents import GittinsAgent, valid_statistics
+from metabayes.bandits.agents import GittinsAgent
 from metabayes.families import Categorical, Family
 from metabayes.rnn import MetaLearner
 from metabayes.tasks import PredictionTask
@@ -142,7 +142,7 @@ def bandit_machines(
     task = gittins.task
 
     def emit(states: np.ndarray) -> np.ndarray:
-        flat = valid_statistics(task, states.reshape(-1, states.shape[-1]), T)
+        flat = task.arms.valid_statistics(states.reshape(-1, states.shape[-1]), T)
         return gittins.probabilities(flat).reshape(*states.shape[:-1], N_ARMS)
 
     opt = Machine(rnn.opt.states, rnn.opt.outputs, emit)

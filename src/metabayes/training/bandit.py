@@ -21,7 +21,8 @@ from functools import partial
 import numpy as np
 import torch
 
-from metabayes.bandit_agents import GittinsAgent, discounted_return, play
+from metabayes.bandits.agents import GittinsAgent
+from metabayes.bandits.games import discounted_return, play
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
 from metabayes.stack import LSTMReplay, LSTMTrace, StackedMetaLearner
@@ -43,20 +44,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BanditSettings:
-    """Settings of one bandit training run (the ``bandit`` block of the config)."""
+    """Settings of one bandit training run (the ``bandit`` block of the config, and its
+    ``episode_length``; values and reasons in ``config.yaml``)."""
 
-    hidden_size: int
-    episode_length: int
-    batch_size: int
-    n_updates: int
-    learning_rate: float
-    lr_schedule: str
-    entropy_cost: float
-    value_cost: float
-    grad_clip: float
-    n_checkpoints: int
-    log_every: int
-    init: str = "torch"  # parameter initialisation, metabayes.rnn.INITS
+    hidden_size: int  # N, LSTM units (SPEC §2)
+    episode_length: int  # T, steps per episode
+    batch_size: int  # episodes per update
+    n_updates: int  # Adam updates
+    learning_rate: float  # Adam step size
+    lr_schedule: str  # constant or cosine (annealed to 0 at the last update)
+    entropy_cost: float  # entropy bonus weight at the first update, annealed linearly to 0
+    value_cost: float  # weight of the value loss
+    grad_clip: float  # maximum global gradient norm
+    n_checkpoints: int  # saved checkpoints, init and final included, log-spaced
+    log_every: int  # updates between rows of the training log
+    init: str  # parameter initialisation, metabayes.rnn.INITS
 
 
 @dataclass
@@ -89,7 +91,7 @@ def play_batch(
     """Play each seed's reward tables with its network's policy; differentiable afterwards.
 
     Actions use one uniform per episode and step, arm 1 iff u < π(1|x_t), as
-    :func:`metabayes.bandit_agents.play` does. The episodes are played step by step without
+    :func:`metabayes.bandits.games.play` does. The episodes are played step by step without
     autograd (each input depends on the previous action), keeping the LSTM's trace; the
     outputs are then recomputed from the traced hidden states with the graph, and the LSTM is
     differentiated through its trace (:class:`metabayes.stack.LSTMReplay`).

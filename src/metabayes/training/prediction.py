@@ -32,18 +32,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PredictionSettings:
-    """Settings of one prediction training run (the ``prediction`` block of the config)."""
+    """Settings of one prediction training run (the ``prediction`` block of the config, and
+    its ``episode_length``; values and reasons in ``config.yaml``)."""
 
-    hidden_size: int
-    episode_length: int
-    batch_size: int
-    n_updates: int
-    learning_rate: float
-    lr_schedule: str
-    grad_clip: float
-    n_checkpoints: int
-    log_every: int
-    init: str = "torch"  # parameter initialisation, metabayes.rnn.INITS
+    hidden_size: int  # N, LSTM units (SPEC §2)
+    episode_length: int  # T, steps per episode
+    batch_size: int  # episodes per update
+    n_updates: int  # Adam updates
+    learning_rate: float  # Adam step size
+    lr_schedule: str  # constant or cosine (annealed to 0 at the last update)
+    grad_clip: float  # maximum global gradient norm
+    n_checkpoints: int  # saved checkpoints, init and final included, log-spaced
+    log_every: int  # updates between rows of the training log
+    init: str  # parameter initialisation, metabayes.rnn.INITS
 
 
 def build_predictor(task: PredictionTask, hidden_size: int) -> MetaLearner:

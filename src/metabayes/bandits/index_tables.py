@@ -2,7 +2,7 @@
 
 Layout::
 
-    /                attrs: format_version, task, kind ("bernoulli" or "gaussian"), gamma,
+    /                attrs: format_version, task, kind (the arm family's name), gamma,
                             max_pulls, episode_length, tolerance, accuracy (text),
                             code_version, values (JSON, see below)
     /arm<a>/index    Bernoulli: (M + 1, M + 1) float64, ν(a_a + s, b_a + f) at s + f ≤ M
@@ -23,7 +23,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from metabayes.bandit_agents import (
+from metabayes.bandits.agents import (
     DynamicProgrammingAgent,
     GittinsAgent,
     RandomAgent,
@@ -34,12 +34,6 @@ from metabayes.io import sealed_hdf5, verified_hdf5
 from metabayes.tasks.bandit import BanditTask
 
 FORMAT_VERSION = 1
-ACCURACY = {
-    "bernoulli": "every entry within 1e-9 below the true index (Beta tree cut and iteration "
-    "bounds, metabayes.gittins.bernoulli_gittins_table)",
-    "gaussian": "truncation below 5e-10, posterior-mean grid error about 6e-9 at gamma 0.9 "
-    "(96 knots; metabayes.gittins.gaussian_gittins_nu)",
-}
 
 
 def reference_values(task: BanditTask, tables: list[np.ndarray], horizon: int) -> dict:
@@ -74,18 +68,17 @@ def make_index_tables(
     max_pulls = 2 * episode_length
     tables = gittins_tables(task, max_pulls)
     values = reference_values(task, tables, episode_length)
-    kind = "bernoulli" if task.bernoulli else "gaussian"
     with sealed_hdf5(path) as f:
         f.attrs.update(
             {
                 "format_version": FORMAT_VERSION,
                 "task": task.name,
-                "kind": kind,
+                "kind": task.arms.name,
                 "gamma": task.gamma,
                 "max_pulls": max_pulls,
                 "episode_length": episode_length,
                 "tolerance": 1e-9,
-                "accuracy": ACCURACY[kind],
+                "accuracy": task.arms.table_accuracy,
                 "code_version": code_version,
                 "values": json.dumps(values, sort_keys=True),
             }

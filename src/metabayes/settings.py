@@ -1,0 +1,124 @@
+"""Typed settings, built once from a validated config (:func:`metabayes.config.load_config`).
+
+``config.yaml`` is the one place where settings get their values (and their reasons, in its
+comments); :meth:`Settings.from_config` turns a validated config into frozen dataclasses that
+the workflow (``rules/common.smk``) and the CLI hand to the steps of
+:mod:`metabayes.pipeline` alike. No dataclass here or in the modules it composes has defaults
+of its own. Each part is documented beside its fields:
+
+- training: :class:`metabayes.training.prediction.PredictionSettings` and
+  :class:`metabayes.training.bandit.BanditSettings`, by task kind;
+- ϕ and its training: :class:`metabayes.analysis.structure.EmbeddingSettings`;
+- an analysis variant: :class:`metabayes.analysis.structure_runs.Variant`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from metabayes.analysis.structure import EmbeddingSettings
+from metabayes.analysis.structure_runs import Variant
+from metabayes.kinds import KINDS
+from metabayes.training.bandit import BanditSettings
+from metabayes.training.prediction import PredictionSettings
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """The evaluation episodes of every run (config block ``evaluation``)."""
+
+    n_episodes: int  # K, evaluation episodes per (task, seed) (paper Fig. 4 caption)
+    seed: int  # seed of the evaluation episodes, shared by all agents and training seeds
+    episode_length: int  # T, steps per episode (paper §3.1; config key episode_length)
+
+
+@dataclass(frozen=True)
+class StructureSettings:
+    """The structural comparison of one kind of task (config block ``structure``): the
+    split of the evaluation episodes, ϕ and its training, and the main analysis variant."""
+
+    split: tuple[float, float, float]  # fractions of episodes: fit ϕ, stop early, score
+    embedding: EmbeddingSettings  # ϕ's width is the kind's entry of structure.hidden_size
+    variant: Variant  # the main analysis: opt_coordinates, rnn_components, phi_target
+
+    def as_dict(self) -> dict:
+        """One flat mapping, as the config spells it: what results record and hash."""
+        return {"split": list(self.split), **asdict(self.embedding), **asdict(self.variant)}
+
+
+@dataclass(frozen=True)
+class ConvergenceSettings:
+    """The convergence analysis (config block ``convergence``)."""
+
+    n_episodes: int  # evaluation episodes the pairwise distances average over
+    max_iter: int  # SMACOF iterations of the MDS at most
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a validated config sets, typed.
+
+    Attributes:
+        tasks: the tasks to run, in config order.
+        seeds: the training seeds.
+        evaluation: the evaluation episodes.
+        training: per task kind (``prediction``, ``bandit``), its training settings.
+        structure: per task kind, its structural-comparison settings.
+        variants: the robustness stage's analysis variants, the main one first, no repeats.
+        convergence: the convergence analysis.
+        threads: torch threads per job, per stage (``prediction``, ``bandit``, ``structure``).
+    """
+
+    tasks: tuple[str, ...]
+    seeds: tuple[int, ...]
+    evaluation: EvaluationSettings
+    training: dict[str, PredictionSettings | BanditSettings]
+    structure: dict[str, StructureSettings]
+    variants: tuple[Variant, ...]
+    convergence: ConvergenceSettings
+    threads: dict[str, int]
+
+    @property
+    def split(self) -> tuple[float, float, float]:
+        """The split of the evaluation episodes (``structure.split``; the same for every kind)."""
+        return next(iter(self.structure.values())).split
+
+    @classmethod
+    def from_config(cls, config: dict) -> Settings:
+        """The settings of a config that :func:`metabayes.config.validate_config` accepted."""
+        T = config["episode_length"]
+        block = config["structure"]
+        main = Variant(**{f.name: block[f.name] for f in fields(Variant)})
+        variants = [main]
+        for override in block["variants"]:
+            variant = Variant(**{**asdict(main), **override})
+            if variant not in variants:
+                variants.append(variant)
+        return cls(
+            tasks=tuple(config["tasks"]),
+            seeds=tuple(config["seeds"]),
+            evaluation=EvaluationSettings(
+                config["evaluation"]["n_episodes"], config["evaluation"]["seed"], T
+            ),
+            training={kind: _training(config, kind) for kind in KINDS},
+            structure={
+                kind: StructureSettings(tuple(block["split"]), _embedding(block, kind), main)
+                for kind in KINDS
+            },
+            variants=tuple(variants),
+            convergence=ConvergenceSettings(**config["convergence"]),
+            threads={stage: config[stage]["threads"] for stage in (*KINDS, "structure")},
+        )
+
+
+def _training(config: dict, kind: str) -> PredictionSettings | BanditSettings:
+    """A kind's training settings: its config block (less ``threads``) and T."""
+    settings_type = KINDS[kind].settings_type
+    block = {f.name: config[kind][f.name] for f in fields(settings_type) if f.name in config[kind]}
+    return settings_type(episode_length=config["episode_length"], **block)
+
+
+def _embedding(block: dict, kind: str) -> EmbeddingSettings:
+    """ϕ's settings for a kind of task: its width is the kind's entry of ``hidden_size``."""
+    values = {f.name: block[f.name] for f in fields(EmbeddingSettings)}
+    return EmbeddingSettings(**{**values, "hidden_size": values["hidden_size"][kind]})
