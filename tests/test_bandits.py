@@ -135,6 +135,14 @@ def test_game_inputs_replay(name):
     np.testing.assert_array_equal(states, g.states)
 
 
+def test_bandit_valid_statistics_round_counts_and_keep_sums():
+    bernoulli = BANDIT_TASKS["bernoulli_bandit_beta_1_1"]
+    gaussian = BANDIT_TASKS["gaussian_bandit_sigma_1"]
+    state = np.array([[1.4, -0.7, 2.6, 30.2]])
+    np.testing.assert_array_equal(bernoulli.arms.valid_statistics(state, 20), [[1, 0, 3, 20]])
+    np.testing.assert_array_equal(gaussian.arms.valid_statistics(state, 20), [[1, -0.7, 3, 30.2]])
+
+
 # --- agents ---------------------------------------------------------------------------------
 
 

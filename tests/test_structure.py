@@ -16,7 +16,6 @@ from metabayes.analysis.structure import (
 )
 from metabayes.conjugate import BetaBernoulli, NormalGamma
 from metabayes.tasks import PREDICTION_TASKS
-from metabayes.tasks.bandit import BANDIT_TASKS
 
 from .conftest import EMBEDDING
 
@@ -278,14 +277,6 @@ def test_normal_gamma_floor_keeps_the_scale_positive():
     beta = 1.0 + 0.5 * (sum_x2 - sum_x**2 / kappa)  # β₀ + ½(Σx² + κ₀μ₀² − κₙμₙ²), μ₀ = 0
     np.testing.assert_allclose(beta, 1.0)  # clipped onto βₙ = β₀
     assert np.all(model.predictive(np.stack([n, sum_x, sum_x2], -1))[:, 1] > 0)
-
-
-def test_bandit_valid_statistics_round_counts_and_keep_sums():
-    bernoulli = BANDIT_TASKS["bernoulli_bandit_beta_1_1"]
-    gaussian = BANDIT_TASKS["gaussian_bandit_sigma_1"]
-    state = np.array([[1.4, -0.7, 2.6, 30.2]])
-    np.testing.assert_array_equal(bernoulli.arms.valid_statistics(state, 20), [[1, 0, 3, 20]])
-    np.testing.assert_array_equal(gaussian.arms.valid_statistics(state, 20), [[1, -0.7, 3, 30.2]])
 
 
 def test_diverging_embedding_stops_with_a_message():

@@ -1,39 +1,14 @@
-"""fig7 numbers, claims verdicts, figures and the comparison file (issue: Figures 3 and 4)."""
+"""fig7 numbers, claims verdicts and figures (Figure 4, fig7, claims.md)."""
 
 import re
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from metabayes.agents import BayesOptimalPredictor, RNNAgent, rollout
 from metabayes.analysis import claims
-from metabayes.analysis.coordinates import Coordinates
-from metabayes.analysis.structure import split_episodes
-from metabayes.analysis.structure_runs import (
-    Variant,
-    bandit_machines,
-    compare_run,
-    kl_dissimilarity,
-    prediction_machines,
-    rnn_output_function,
-)
 from metabayes.analysis.summary import COLUMNS, fig7_latex, fig7_table, per_seed_values
-from metabayes.bandits.agents import GittinsAgent
-from metabayes.bandits.games import play
-from metabayes.comparison_files import read_comparisons, write_comparisons
-from metabayes.families import Categorical
 from metabayes.plotting import figures
-from metabayes.rng import seeded_torch
-from metabayes.simulate import evaluation_episodes, evaluation_uniforms
-from metabayes.tasks import PREDICTION_TASKS
-from metabayes.tasks.bandit import BANDIT_TASKS
-from metabayes.traces import AgentTrace, Trace
-from metabayes.training.bandit import build_bandit_agent
-from metabayes.training.prediction import build_predictor
-
-from .conftest import EMBEDDING
 
 TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
 
@@ -241,79 +216,3 @@ def test_output_colours():
     np.testing.assert_allclose(rgb[:, :3], [[1, 0, 0], [0.2, 0.3, 0.5]])
     two = figures.output_colours(np.array([[1.0, 0.0], [0.0, 1.0]]))
     assert two[0, 0] < two[1, 0]  # P(arm 1) = 0 blue, 1 red
-
-
-# --------------------------------------------------------------------------------------------
-# Output functions on real agents, the per-run comparison and its file
-# --------------------------------------------------------------------------------------------
-
-
-def _prediction_trace(name="categorical_dir_1_1_1", K=60, T=8):
-    task = PREDICTION_TASKS[name]
-    episodes = evaluation_episodes(task, K, T, seed=5)
-    nets, rnn = {}, {}
-    for i, label in enumerate(("init", "final")):
-        with seeded_torch(i, "init"):
-            nets[label] = build_predictor(task, 8)
-        outputs, states = rollout(RNNAgent(nets[label], task.model.family), episodes.inputs)
-        rnn[label] = AgentTrace(outputs, states, update=i)
-    outputs, states = rollout(BayesOptimalPredictor(task.model), episodes.inputs)
-    trace = Trace(name, 3, episodes.theta, AgentTrace(outputs, states), rnn, attrs={})
-    return task, trace, nets
-
-
-def test_output_functions_reproduce_the_agents_outputs_at_their_own_states():
-    task, trace, nets = _prediction_trace()
-    opt, rnn = prediction_machines(trace, "final", nets["final"], task)
-    np.testing.assert_allclose(opt.emit(opt.states), opt.outputs, atol=1e-12)
-    np.testing.assert_allclose(rnn.emit(rnn.states), rnn.outputs, atol=1e-6)
-
-
-def test_bandit_output_functions_reproduce_the_agents_outputs():
-    task = BANDIT_TASKS["bernoulli_bandit_beta_1_1"]
-    episodes = evaluation_episodes(task, 40, 6, seed=1)
-    uniforms = evaluation_uniforms(40, 6, seed=1)
-    with seeded_torch(0, "init"):
-        net = build_bandit_agent(task, 8)
-    game = play(RNNAgent(net, Categorical(2)), task, episodes, uniforms)
-    emit = rnn_output_function(net, Categorical(2))
-    np.testing.assert_allclose(emit(game.states), game.probabilities, atol=1e-6)
-    gittins = GittinsAgent(task)
-    outputs, states = rollout(gittins, game.inputs)
-    rnn_trace = AgentTrace(game.probabilities, game.states, update=0)
-    rnn_trace.opt = AgentTrace(outputs, states)
-    trace = Trace(task.name, 0, episodes.theta, AgentTrace(outputs, states), {"init": rnn_trace})
-    opt, _ = bandit_machines(trace, "init", net, gittins)
-    np.testing.assert_array_equal(opt.emit(opt.states), outputs)
-
-
-def test_comparison_file_round_trips(tmp_path):
-    task, trace, nets = _prediction_trace()
-    machines = {label: prediction_machines(trace, label, nets[label], task) for label in nets}
-    split = split_episodes(60, (0.6, 0.2, 0.2), seed=0)
-    settings = replace(EMBEDDING, hidden_size=16, max_epochs=3)
-    (comparisons,) = compare_run(
-        3,
-        machines,
-        kl_dissimilarity(task.model.family),
-        split,
-        settings,
-        [Variant("statistics", "n", "projection")],
-        Coordinates("statistics", (task.model,)),
-    )
-    path = tmp_path / "c.h5"
-    updates = {"init": 0, "final": 1}
-    write_comparisons(path, comparisons, machines, updates, split, {"task": task.name, "seed": 3})
-    back = read_comparisons(path)
-    assert (back.task, back.seed) == (task.name, 3)
-    np.testing.assert_array_equal(back.split.test, split.test)
-    for label, comparison in comparisons.items():
-        stored = back.checkpoints[label]
-        assert stored.update == updates[label]
-        np.testing.assert_allclose(stored.projected["rnn"], comparison.projected["rnn"], rtol=1e-6)
-        np.testing.assert_array_equal(stored.outputs["opt"], machines[label][0].outputs)
-        for direction, simulation in comparison.simulations.items():
-            assert stored.embeddings[direction].d_s == simulation.d_s
-            np.testing.assert_array_equal(stored.embeddings[direction].outputs, simulation.outputs)
-    figures.save(figures.plot_fig3([back, back]), tmp_path / "fig3.png")
-    assert (tmp_path / "fig3.png").stat().st_size > 10_000

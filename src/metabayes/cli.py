@@ -34,6 +34,7 @@ from metabayes import pipeline
 from metabayes.config import ConfigError, load_config
 from metabayes.kinds import KINDS, kind_of
 from metabayes.settings import Settings
+from metabayes.training.snapshots import SNAPSHOT_EVERY_S
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         print("config is valid")
+        return 0
+    if args.command == "behaviour":  # needs no config
+        pipeline.measure_behaviour(args.task, args.trace, args.out)
         return 0
     settings = Settings.from_config(config)
     evaluation = settings.evaluation
@@ -66,8 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "trace":
         pipeline.trace(args.task, args.seed, evaluation, args.tables, args.checkpoints, args.out)
-    elif args.command == "behaviour":
-        pipeline.measure_behaviour(args.task, args.trace, args.out)
     elif args.command == "structure":
         pipeline.compare_structure(
             args.task,
@@ -122,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--snapshot-every",
                 type=float,
-                default=pipeline.SNAPSHOT_EVERY_S,
+                default=SNAPSHOT_EVERY_S,
                 metavar="SECONDS",
                 help="seconds between snapshots (OUT/resume.pt) that a restarted run resumes "
                 "from (default %(default)s)",

@@ -29,7 +29,6 @@ from metabayes.analysis.generalisation import (
     prediction_examples,
 )
 from metabayes.analysis.structure_runs import (
-    LABELS,
     bandit_machines,
     expected_reward_dissimilarity,
     kl_dissimilarity,
@@ -47,6 +46,7 @@ from metabayes.simulate import (
 from metabayes.tasks import BANDIT_TASKS, PREDICTION_TASKS, TASKS
 from metabayes.training import bandit as bandit_training
 from metabayes.training import prediction as prediction_training
+from metabayes.training.checkpoints import COMPARED
 
 if TYPE_CHECKING:
     from metabayes.conjugate import ConjugateModel
@@ -132,7 +132,7 @@ class TaskKind(ABC):
     def structure(
         self, task, trace: Trace, networks: dict, tables_path: PathLike | None
     ) -> StructureParts:
-        """Machines at the compared checkpoints (:data:`LABELS`), D_o's dissimilarity and
+        """Machines at the compared checkpoints (init and final), D_o's dissimilarity and
         Opt's conjugate models."""
 
     def convergence_family(self, task) -> Family | None:
@@ -179,7 +179,7 @@ class PredictionKind(TaskKind):
 
     def structure(self, task, trace, networks, tables_path):
         machines = {
-            label: prediction_machines(trace, label, networks[label], task) for label in LABELS
+            label: prediction_machines(trace, label, networks[label], task) for label in COMPARED
         }
         return StructureParts(machines, kl_dissimilarity(task.model.family), (task.model,))
 
@@ -224,7 +224,7 @@ class BanditKind(TaskKind):
     def structure(self, task, trace, networks, tables_path):
         gittins = self.gittins(task, tables_path)
         machines = {
-            label: bandit_machines(trace, label, networks[label], gittins) for label in LABELS
+            label: bandit_machines(trace, label, networks[label], gittins) for label in COMPARED
         }
         return StructureParts(machines, expected_reward_dissimilarity(trace.theta), task.arm_models)
 

@@ -26,7 +26,7 @@ from metabayes.analysis.coordinates import Coordinates
 from metabayes.analysis.generalisation import N_EXAMPLES, example_length
 from metabayes.analysis.robustness import robustness_markdown, robustness_table
 from metabayes.analysis.structure import split_episodes
-from metabayes.analysis.structure_runs import LABELS, Variant, compare_run, structure_table
+from metabayes.analysis.structure_runs import Variant, compare_run, structure_table
 from metabayes.analysis.summary import fig7_latex, fig7_table, per_seed_values
 from metabayes.bandits.index_tables import make_index_tables
 from metabayes.comparison_files import read_comparisons, write_comparisons
@@ -37,18 +37,14 @@ from metabayes.provenance import code_version, settings_hash
 from metabayes.settings import ConvergenceSettings, EvaluationSettings, StructureSettings
 from metabayes.simulate import checkpoint_networks
 from metabayes.tasks import TASKS
-from metabayes.tasks.bandit import BANDIT_TASKS
 from metabayes.traces import Trace, read_trace, write_trace
 from metabayes.training.bandit import BanditSettings
-from metabayes.training.checkpoints import Checkpoints
+from metabayes.training.checkpoints import COMPARED, Checkpoints
 from metabayes.training.prediction import PredictionSettings
-from metabayes.training.snapshots import SNAPSHOT_NAME, Snapshots
+from metabayes.training.snapshots import SNAPSHOT_EVERY_S, SNAPSHOT_NAME, Snapshots
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
-
-SNAPSHOT_EVERY_S = 60.0
-"""Seconds between snapshots of a training run: at most this much work is lost to a kill."""
 
 
 def setup_logging(path: PathLike | None = None) -> None:
@@ -110,7 +106,7 @@ def train(
 
 def make_gittins_tables(task: str, episode_length: int, out_path: PathLike) -> None:
     """Write a bandit task's Gittins tables and the exact values of the reference policies."""
-    values = make_index_tables(out_path, BANDIT_TASKS[task], episode_length, code_version())
+    values = make_index_tables(out_path, TASKS[task], episode_length, code_version())
     for agent, value in values.items():
         log.info(
             "%s: %s policy, expected return over %d steps %.6f (undiscounted %.6f)",
@@ -243,7 +239,7 @@ def compare_structure(
         comparisons_path,
         comparisons,
         run.machines,
-        {label: trace.rnn[label].update for label in LABELS},
+        {label: trace.rnn[label].update for label in COMPARED},
         run.split,
         {
             "task": task,
@@ -325,7 +321,7 @@ class _StructureRun:
         tables_path: PathLike | None,
     ):
         self.embedding = settings.embedding
-        self.trace = trace = read_trace(trace_path, labels=list(LABELS))
+        self.trace = trace = read_trace(trace_path, labels=list(COMPARED))
         checkpoints = _load_checkpoints(checkpoints_path, task, trace.seed)
         self.split = split_episodes(
             len(trace.theta), settings.split, int(trace.attrs["evaluation_seed"])
@@ -358,10 +354,10 @@ class _StructureRun:
 
 
 def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
-    """The networks at the compared checkpoints (:data:`LABELS`), by label."""
+    """The networks at the compared checkpoints (:data:`COMPARED`), by label."""
     build = kind_of(task).network_builder(TASKS[task], checkpoints.settings["hidden_size"])
     networks = checkpoint_networks(checkpoints, build)
-    return {label: net for label, _, net in networks if label in LABELS}
+    return {label: net for label, _, net in networks if label in COMPARED}
 
 
 def converge(
@@ -385,7 +381,7 @@ def converge(
     table = convergence_table(result, provenance)
     write_csv(table, csv_path)
     write_convergence(h5_path, result, {**provenance, "settings": asdict(settings)})
-    for label in ("init", "final"):
+    for label in COMPARED:
         distances = table.loc[table.checkpoint == label, "distance_to_opt"]
         log.info(
             "%s: distance to Opt at %s, median over %d runs %.4g (range %.4g–%.4g)",

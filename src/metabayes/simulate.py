@@ -16,7 +16,7 @@ from metabayes.rnn import MetaLearner
 from metabayes.tasks import Episodes, PredictionTask
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.traces import AgentTrace, Trace
-from metabayes.training.checkpoints import Checkpoints, checkpoint_label
+from metabayes.training.checkpoints import COMPARED, Checkpoints, checkpoint_label
 
 
 def evaluation_episodes(
@@ -58,11 +58,6 @@ def prediction_trace(
     )
 
 
-STATE_LABELS = ("init", "final")
-"""Checkpoints whose LSTM states bandit traces keep (the structural analysis compares these;
-at N = 256 every checkpoint's states would take 20 MB each per run)."""
-
-
 def bandit_trace(
     task: BanditTask,
     checkpoints: Checkpoints,
@@ -78,7 +73,8 @@ def bandit_trace(
     uniforms (:func:`metabayes.bandits.games.play`). For each checkpoint the Gittins agent
     also reads the inputs the meta-learner generated (paper §4.3), giving its states and
     action probabilities along the meta-learner's own trajectories. The meta-learner's own
-    states are kept for the checkpoints in :data:`STATE_LABELS` only.
+    states are kept for the :data:`~metabayes.training.checkpoints.COMPARED` checkpoints
+    only (at N = 256 every checkpoint's states would take 20 MB each per run).
     """
     T = episodes.rewards.shape[1]
     names = {"output_names": ("p_arm0", "p_arm1"), "state_names": task.state_names}
@@ -95,7 +91,7 @@ def bandit_trace(
         game = play(RNNAgent(net, Categorical(N_ARMS)), task, episodes, uniforms)
         state_names = _lstm_state_names(net.hidden_size)
         trace = _game_trace(game, names["output_names"], state_names, update)
-        if label not in STATE_LABELS:
+        if label not in COMPARED:
             trace.states = None
         trace.values = _values(net, game.inputs)
         outputs, states = rollout(gittins, game.inputs)

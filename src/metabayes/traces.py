@@ -41,7 +41,7 @@ Bandit tasks: every agent plays the same reward tables with the same action unif
 
 with ``<agent>`` one of ``opt`` (the Gittins agent, the paper's Opt), ``dp`` (finite-horizon
 Bayes-optimal policy), ``random`` and ``rnn/<label>``. The meta-learner's ``states`` are
-stored for ``init`` and ``final`` only (:data:`metabayes.simulate.STATE_LABELS`).
+stored for ``init`` and ``final`` only (:data:`metabayes.training.checkpoints.COMPARED`).
 ``/rnn/<label>/opt`` is the paper's §4.3 reference trace: the meta-learner generates the
 stream, the Bayes-optimal agent reads it.
 """

@@ -46,9 +46,6 @@ from metabayes.tasks import PredictionTask
 from metabayes.tasks.bandit import N_ARMS
 from metabayes.traces import Trace
 
-LABELS = ("init", "final")
-"""The checkpoints compared (paper Fig. 4: the untrained and the trained meta-learner)."""
-
 PHI_TARGETS = ("projection", "state")
 """Where ϕ lands in the Opt → RNN direction (:class:`Variant`)."""
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from metabayes.training.checkpoints import COMPARED
+
 COLUMNS = {
     "behaviour": "behaviour",
     "rnn_to_opt_d_s": r"$D_s$ RNN$\to$Opt",
@@ -20,8 +22,6 @@ COLUMNS = {
     "opt_to_rnn_d_o": r"$D_o$ Opt$\to$RNN",
 }
 """Column keys of fig7 in the paper's order (a–e), with their labels."""
-
-CHECKPOINTS = ("init", "final")
 
 
 def per_seed_values(behaviour: pd.DataFrame, structure: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def per_seed_values(behaviour: pd.DataFrame, structure: pd.DataFrame) -> pd.Data
     for name in ("kl_sum", "eq3"):  # eq. 2 (prediction rows) or eq. 3 (bandit rows)
         if name in behaviour:
             measure = measure.fillna(behaviour[name])
-    kept = behaviour.checkpoint.isin(CHECKPOINTS)
+    kept = behaviour.checkpoint.isin(COMPARED)
     rows = [
         behaviour.loc[kept, ["task", "seed", "checkpoint"]].assign(
             column="behaviour", value=measure[kept]
@@ -68,13 +68,13 @@ def fig7_table(values: pd.DataFrame, tasks: Sequence[str]) -> pd.DataFrame:
     """Median, 5 % and 95 % quantiles over seeds per (task, column, checkpoint).
 
     Columns: task, column, checkpoint, median, q05, q95, n_seeds; rows in the order of
-    ``tasks``, :data:`COLUMNS` and :data:`CHECKPOINTS`. Quantiles interpolate linearly
+    ``tasks``, :data:`COLUMNS` and :data:`COMPARED`. Quantiles interpolate linearly
     between seeds (numpy's default).
     """
     rows = []
     for task in tasks:
         for column in COLUMNS:
-            for checkpoint in CHECKPOINTS:
+            for checkpoint in COMPARED:
                 v = values.loc[
                     (values.task == task)
                     & (values.column == column)
@@ -115,7 +115,7 @@ def fig7_latex(table: pd.DataFrame) -> str:
     for task, group in table.groupby("task", sort=False):
         cells = []
         for column in COLUMNS:
-            for checkpoint in CHECKPOINTS:
+            for checkpoint in COMPARED:
                 row = group[(group.column == column) & (group.checkpoint == checkpoint)].iloc[0]
                 cells.append(
                     rf"\shortstack{{{_tex_number(row['median'])}\\"

@@ -13,10 +13,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from metabayes.analysis.summary import CHECKPOINTS, COLUMNS  # noqa: E402
+from metabayes.analysis.summary import COLUMNS  # noqa: E402
 from metabayes.comparison_files import ComparisonFile  # noqa: E402
 from metabayes.io import atomic_path  # noqa: E402
 from metabayes.tasks import task_kind  # noqa: E402
+from metabayes.training.checkpoints import COMPARED  # noqa: E402
 
 CHECKPOINT_COLOURS = {"init": "#b0b0b0", "final": "#1f6fb4"}
 N_EPISODE_LINES = 3
@@ -50,7 +51,7 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     for letter, ax, (column, label) in zip("abcde", axes, COLUMNS.items(), strict=True):
         part = table[table.column == column].set_index(["task", "checkpoint"])
         floor = _log_floor(part)
-        for offset, checkpoint in zip((-0.2, 0.2), CHECKPOINTS, strict=True):  # init on top
+        for offset, checkpoint in zip((-0.2, 0.2), COMPARED, strict=True):  # init on top
             rows = part.xs(checkpoint, level="checkpoint").loc[tasks]
             median = np.maximum(rows["median"].to_numpy(), floor)
             low = np.maximum(rows.q05.to_numpy(), floor)
@@ -85,7 +86,7 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     seeds = f"{n_seeds[0]}" if n_seeds[0] == n_seeds[1] else f"{n_seeds[0]}–{n_seeds[1]}"
     fig.legend(
         handles=[
-            Line2D([], [], color=CHECKPOINT_COLOURS[c], linewidth=6, label=c) for c in CHECKPOINTS
+            Line2D([], [], color=CHECKPOINT_COLOURS[c], linewidth=6, label=c) for c in COMPARED
         ],
         loc="upper right",
         ncol=2,

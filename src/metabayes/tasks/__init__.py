@@ -38,7 +38,7 @@ def task_kind(name: str) -> str:
     """ "bandit" or "prediction": which half of the paper a registered task belongs to."""
     if name not in TASKS:
         raise KeyError(f"unknown task {name!r}")
-    return "bandit" if name in BANDIT_TASKS else "prediction"
+    return TASKS[name].kind
 
 
 __all__ = [

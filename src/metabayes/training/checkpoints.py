@@ -28,6 +28,11 @@ def checkpoint_schedule(n_updates: int, n_checkpoints: int) -> list[int]:
     return sorted({0, *np.round(grid).astype(int).tolist(), n_updates})
 
 
+COMPARED = ("init", "final")
+"""The checkpoints the paper compares: the untrained network and the trained one (claims,
+Figures 3 and 4, the structural comparison; traces keep the LSTM states of these only)."""
+
+
 def checkpoint_label(update: int, final_update: int) -> str:
     """'init', 'final' or 'update_<k>'."""
     if update == 0:

@@ -27,6 +27,9 @@ FORMAT_VERSION = 2
 SNAPSHOT_NAME = "resume.pt"
 """File name of a run's snapshot, in the directory of its checkpoints."""
 
+SNAPSHOT_EVERY_S = 60.0
+"""Seconds between snapshots of a training run: at most this much work is lost to a kill."""
+
 
 @dataclass
 class SeedRecord:
@@ -83,7 +86,7 @@ class Snapshots:
         every_s: seconds between snapshots (0: after every update).
     """
 
-    def __init__(self, path: str | os.PathLike, every_s: float = 60.0):
+    def __init__(self, path: str | os.PathLike, every_s: float = SNAPSHOT_EVERY_S):
         self.path = Path(path)
         self.every_s = every_s
         self._last = time.perf_counter()
