@@ -1,9 +1,11 @@
 """The comparison file of a run's structural comparison (comparison_files.py), and Figure 3
 drawn from it."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from metabayes.analysis.coordinates import Coordinates
 from metabayes.analysis.structure import split_episodes
@@ -14,13 +16,16 @@ from metabayes.analysis.structure_runs import (
     prediction_machines,
 )
 from metabayes.comparison_files import read_comparisons, write_comparisons
+from metabayes.io import file_digest
 from metabayes.plotting import figures
 
 from .conftest import EMBEDDING
 from .test_structure_runs import prediction_run
 
 
-def test_comparison_file_round_trips(tmp_path):
+@pytest.fixture(scope="module")
+def run():
+    """A prediction run's machines at init and final, compared under the main variant."""
     task, trace, nets = prediction_run()
     machines = {label: prediction_machines(trace, label, nets[label], task) for label in nets}
     split = split_episodes(60, (0.6, 0.2, 0.2), seed=0)
@@ -34,6 +39,11 @@ def test_comparison_file_round_trips(tmp_path):
         [Variant("statistics", "n", "projection")],
         Coordinates("statistics", (task.model,)),
     )
+    return task, machines, split, comparisons
+
+
+def test_comparison_file_round_trips(tmp_path, run):
+    task, machines, split, comparisons = run
     path = tmp_path / "c.h5"
     updates = {"init": 0, "final": 1}
     write_comparisons(path, comparisons, machines, updates, split, {"task": task.name, "seed": 3})
@@ -50,3 +60,15 @@ def test_comparison_file_round_trips(tmp_path):
             np.testing.assert_array_equal(stored.embeddings[direction].outputs, simulation.outputs)
     figures.save(figures.plot_fig3([back, back]), tmp_path / "fig3.png")
     assert (tmp_path / "fig3.png").stat().st_size > 10_000
+
+
+def test_comparison_file_bytes_do_not_depend_on_the_order_of_settings_keys(tmp_path, run):
+    """The settings come from a merged config whose key order follows the presets."""
+    task, machines, split, comparisons = run
+    settings = {"split": [0.6, 0.2, 0.2], "hidden_size": 16, "patience": 5}
+    paths = [tmp_path / "a.h5", tmp_path / "b.h5"]
+    for path, order in zip(paths, (settings, dict(reversed(settings.items()))), strict=True):
+        attrs = {"task": task.name, "seed": 3, "settings": order}
+        write_comparisons(path, comparisons, machines, {"init": 0, "final": 1}, split, attrs)
+    assert file_digest(paths[0]) == file_digest(paths[1])
+    assert read_comparisons(paths[0]).attrs["settings"] == json.dumps(settings, sort_keys=True)

@@ -75,7 +75,7 @@ def write_comparisons(
     with sealed_hdf5(path) as f:
         f.attrs["format_version"] = FORMAT_VERSION
         for key, value in attrs.items():
-            f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+            f.attrs[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
         for part in ("train", "validation", "test"):
             f.create_dataset(f"split/{part}", data=getattr(split, part).astype(np.int64))
         for label, comparison in comparisons.items():
