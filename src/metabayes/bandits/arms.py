@@ -155,7 +155,7 @@ class BernoulliArms(ArmFamily):
     statistic_names = ("successes", "failures")
     table_accuracy = (
         "every entry within 1e-9 below the true index (Beta tree cut and iteration "
-        "bounds, metabayes.gittins.bernoulli_gittins_table)"
+        "bounds, metabayes.bandits.gittins.bernoulli_gittins_table)"
     )
 
     def sample_rewards(self, rng, theta, T):
@@ -232,7 +232,7 @@ class GaussianArms(ArmFamily):
     statistic_names = ("pulls", "reward_sum")
     table_accuracy = (
         "truncation below 5e-10, posterior-mean grid error about 6e-9 at gamma 0.9 "
-        "(96 knots; metabayes.gittins.gaussian_gittins_nu)"
+        "(96 knots; metabayes.bandits.gittins.gaussian_gittins_nu)"
     )
 
     def sample_rewards(self, rng, theta, T):
