@@ -85,4 +85,4 @@ def structure_inputs(wildcards):
 
 def structure_settings(wildcards):
     """Params function: the structural-comparison settings of the job's task's kind."""
-    return SETTINGS.structure[kind_of(wildcards.task).name]
+    return SETTINGS.structure_of(wildcards.task)

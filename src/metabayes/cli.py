@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "structure":
         pipeline.compare_structure(
             args.task,
-            settings.structure[kind_of(args.task).name],
+            settings.structure_of(args.task),
             args.trace,
             args.checkpoints,
             args.tables,
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "structure-variants":
         pipeline.compare_structure_variants(
             args.task,
-            settings.structure[kind_of(args.task).name],
+            settings.structure_of(args.task),
             settings.variants,
             args.trace,
             args.checkpoints,

@@ -102,6 +102,10 @@ class TaskKind(ABC):
     def network_builder(self, task, hidden_size: int) -> Callable[[], MetaLearner]:
         return partial(self.build_network, task, hidden_size)
 
+    def checkpoint_builder(self, task, checkpoints: Checkpoints) -> Callable[[], MetaLearner]:
+        """Fresh networks of the shape the checkpoints were trained with."""
+        return self.network_builder(task, checkpoints.settings["hidden_size"])
+
     @abstractmethod
     def train(
         self,
@@ -168,10 +172,8 @@ class PredictionKind(TaskKind):
         return prediction_training.train_predictors(task, settings, seeds, snapshots)
 
     def trace(self, task, checkpoints, evaluation, tables_path):
-        episodes = evaluation_episodes(
-            task, evaluation.n_episodes, evaluation.episode_length, evaluation.seed
-        )
-        build = self.network_builder(task, checkpoints.settings["hidden_size"])
+        episodes, _ = _evaluation(task, evaluation)
+        build = self.checkpoint_builder(task, checkpoints)
         return prediction_trace(task, checkpoints, episodes, build), {}
 
     def behaviour(self, task, trace):
@@ -187,9 +189,8 @@ class PredictionKind(TaskKind):
         return task.model.family
 
     def examples(self, task, final, evaluation, chosen, steps, tables_path):
-        K, T, seed = evaluation.n_episodes, evaluation.episode_length, evaluation.seed
-        episodes = evaluation_episodes(task, K, T, seed)
-        extended = extend_prediction(task, episodes, chosen, steps, seed)
+        episodes, _ = _evaluation(task, evaluation)
+        extended = extend_prediction(task, episodes, chosen, steps, evaluation.seed)
         return prediction_examples(task, final, extended, chosen)
 
 
@@ -209,10 +210,8 @@ class BanditKind(TaskKind):
         return bandit_training.train_bandit_agents(task, settings, seeds, gittins, snapshots)
 
     def trace(self, task, checkpoints, evaluation, tables_path):
-        K, T, seed = evaluation.n_episodes, evaluation.episode_length, evaluation.seed
-        episodes = evaluation_episodes(task, K, T, seed)
-        uniforms = evaluation_uniforms(K, T, seed)
-        build = self.network_builder(task, checkpoints.settings["hidden_size"])
+        episodes, uniforms = _evaluation(task, evaluation)
+        build = self.checkpoint_builder(task, checkpoints)
         trace = bandit_trace(
             task, checkpoints, episodes, uniforms, self.gittins(task, tables_path), build
         )
@@ -229,11 +228,8 @@ class BanditKind(TaskKind):
         return StructureParts(machines, expected_reward_dissimilarity(trace.theta), task.arm_models)
 
     def examples(self, task, final, evaluation, chosen, steps, tables_path):
-        K, T, seed = evaluation.n_episodes, evaluation.episode_length, evaluation.seed
-        episodes = evaluation_episodes(task, K, T, seed)
-        extended, uniforms = extend_bandit(
-            task, episodes, evaluation_uniforms(K, T, seed), chosen, steps, seed
-        )
+        episodes, uniforms = _evaluation(task, evaluation)
+        extended, uniforms = extend_bandit(task, episodes, uniforms, chosen, steps, evaluation.seed)
         gittins = self.gittins(task, tables_path)
         return bandit_examples(task, final, gittins, extended, uniforms, chosen)
 
@@ -242,6 +238,13 @@ class BanditKind(TaskKind):
         """The Gittins agent on a table file, or on tables computed here if there is none."""
         tables = None if tables_path is None else read_index_tables(tables_path, task)
         return GittinsAgent(task, tables)
+
+
+def _evaluation(task, evaluation: EvaluationSettings) -> tuple:
+    """The fixed evaluation episodes of a task and the action uniforms shared by every agent
+    (the uniforms are used by the bandits only)."""
+    K, T, seed = evaluation.n_episodes, evaluation.episode_length, evaluation.seed
+    return evaluation_episodes(task, K, T, seed), evaluation_uniforms(K, T, seed)
 
 
 KINDS: dict[str, TaskKind] = {kind.name: kind for kind in (PredictionKind(), BanditKind())}

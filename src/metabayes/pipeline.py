@@ -355,7 +355,7 @@ class _StructureRun:
 
 def _label_networks(task: str, checkpoints: Checkpoints) -> dict:
     """The networks at the compared checkpoints (:data:`COMPARED`), by label."""
-    build = kind_of(task).network_builder(TASKS[task], checkpoints.settings["hidden_size"])
+    build = kind_of(task).checkpoint_builder(TASKS[task], checkpoints)
     networks = checkpoint_networks(checkpoints, build)
     return {label: net for label, _, net in networks if label in COMPARED}
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 from metabayes.analysis.structure import EmbeddingSettings
 from metabayes.analysis.structure_runs import Variant
-from metabayes.kinds import KINDS
+from metabayes.kinds import KINDS, kind_of
 from metabayes.training.bandit import BanditSettings
 from metabayes.training.prediction import PredictionSettings
 
@@ -77,6 +77,10 @@ class Settings:
     variants: tuple[Variant, ...]
     convergence: ConvergenceSettings
     threads: dict[str, int]
+
+    def structure_of(self, task: str) -> StructureSettings:
+        """The structural-comparison settings of a task (its kind's)."""
+        return self.structure[kind_of(task).name]
 
     @property
     def split(self) -> tuple[float, float, float]:
