@@ -75,6 +75,7 @@ def _run(
         pipeline.compare_structure(
             task,
             settings,
+            [settings.variant],
             results / "traces" / task / f"seed{seed}.h5",
             results / "models" / task / f"seed{seed}" / "checkpoints.pt",
             tables,

@@ -42,22 +42,24 @@ rule train_bandit_agent:
 
 
 # Every checkpoint, the Gittins, DP and random agents on the evaluation reward tables, and the
-# Gittins agent fed each checkpoint's own action-reward stream.
+# Gittins agent fed each checkpoint's own action-reward stream, for every run of one task (one
+# job per task: a run takes seconds).
 rule dump_bandit_traces:
     input:
         tables=PATH.tables,
-        checkpoints=PATH.checkpoints,
+        checkpoints=seeds_of_task(PATH.checkpoints),
     output:
-        trace=PATH.trace,
+        traces=all_seeds(PATH.trace),
     log:
-        "results/logs/dump_bandit_traces/{task}/seed{seed}.log",
+        "results/logs/dump_bandit_traces/{task}.log",
     benchmark:
-        "results/benchmarks/dump_bandit_traces/{task}/seed{seed}.tsv"
+        "results/benchmarks/dump_bandit_traces/{task}.tsv"
     wildcard_constraints:
         task=alternation(BANDIT),
     conda:
         "../envs/metabayes.yaml"
     params:
         evaluation=SETTINGS.evaluation,
+        seeds=SEEDS,
     script:
         "../workflow/scripts/dump_traces.py"

@@ -70,13 +70,11 @@ FIG2_TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
 
 
 def structure_inputs(wildcards):
-    """Input function: a run's trace and checkpoints, and the Gittins tables where its kind
-    uses them (bandits)."""
+    """Input function: the traces and checkpoints of a task's runs, and its Gittins tables
+    where its kind uses them (bandits)."""
     inputs = {
-        "trace": PATH.trace.format(task=wildcards.task, seed=wildcards.seed),
-        "checkpoints": PATH.checkpoints.format(
-            task=wildcards.task, seed=wildcards.seed
-        ),
+        "traces": expand(PATH.trace, task=wildcards.task, seed=SEEDS),
+        "checkpoints": expand(PATH.checkpoints, task=wildcards.task, seed=SEEDS),
     }
     if kind_of(wildcards.task).uses_tables:
         inputs["tables"] = PATH.tables.format(task=wildcards.task)

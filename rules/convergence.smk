@@ -1,13 +1,20 @@
 # Convergence over training (paper §3.3, §4.2): Figure 2 and its per-task versions.
 
 
-# Within-episode dissimilarity, pairwise distances of all runs and Opt, MDS, training curves.
+# Within-episode dissimilarity, pairwise distances of all runs and Opt, MDS, training curves,
+# and the task's supplementary convergence figure (paper App. D.5).
 rule converge:
     input:
         traces=seeds_of_task(PATH.trace),
     output:
         convergence=PATH.convergence,
         table=PATH.convergence_table,
+        figure=report(
+            PATH.convergence_figure,
+            caption="../report/convergence.rst",
+            category="Convergence per task",
+            labels={"task": "{task}"},
+        ),
     log:
         "results/logs/converge/{task}.log",
     benchmark:
@@ -20,29 +27,6 @@ rule converge:
         settings=SETTINGS.convergence,
     script:
         "../workflow/scripts/converge.py"
-
-
-# The supplementary convergence figure of one task (paper App. D.5).
-rule plot_convergence:
-    input:
-        convergence=rules.converge.output.convergence,
-    output:
-        figure=report(
-            PATH.convergence_figure,
-            caption="../report/convergence.rst",
-            category="Convergence per task",
-            labels={"task": "{task}"},
-        ),
-    log:
-        "results/logs/plot_convergence/{task}.log",
-    benchmark:
-        "results/benchmarks/plot_convergence/{task}.tsv"
-    wildcard_constraints:
-        task=alternation(TASKS),
-    conda:
-        "../envs/metabayes.yaml"
-    script:
-        "../workflow/scripts/plot_convergence.py"
 
 
 # Figure 2: one prediction and one bandit task.
@@ -69,7 +53,7 @@ rule plot_fig2:
 # Targets.
 rule convergence:
     input:
-        expand(rules.plot_convergence.output.figure, task=TASKS),
+        expand(rules.converge.output.figure, task=TASKS),
 
 
 rule fig2:

@@ -24,21 +24,23 @@ rule train_predictors:
         "../workflow/scripts/train_predictors.py"
 
 
-# Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes.
+# Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes, for
+# every run of one task (one job per task: a run takes seconds).
 rule dump_prediction_traces:
     input:
-        checkpoints=PATH.checkpoints,
+        checkpoints=seeds_of_task(PATH.checkpoints),
     output:
-        trace=PATH.trace,
+        traces=all_seeds(PATH.trace),
     log:
-        "results/logs/dump_prediction_traces/{task}/seed{seed}.log",
+        "results/logs/dump_prediction_traces/{task}.log",
     benchmark:
-        "results/benchmarks/dump_prediction_traces/{task}/seed{seed}.tsv"
+        "results/benchmarks/dump_prediction_traces/{task}.tsv"
     wildcard_constraints:
         task=alternation(PREDICTION),
     conda:
         "../envs/metabayes.yaml"
     params:
         evaluation=SETTINGS.evaluation,
+        seeds=SEEDS,
     script:
         "../workflow/scripts/dump_traces.py"

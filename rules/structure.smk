@@ -2,17 +2,22 @@
 # Figure 4 (fig7), Figures 3 and 4, and the claims table.
 
 
-# D_s and D_o in both directions at the init and final checkpoints of one run.
+# D_s and D_o in both directions at the init and final checkpoints of every run of one task,
+# under the main analysis (structure table, comparison file) and under every analysis variant
+# (robustness stage), in one pass that fits each shared ϕ once; and the task's table of all
+# runs. One job per task: a run takes seconds to minutes, and a job's start-up several seconds.
 rule compare_structure:
     input:
         unpack(structure_inputs),
     output:
-        table=PATH.structure_of_seed,
-        comparisons=PATH.comparisons,
+        tables=all_seeds(PATH.structure_of_seed),
+        comparisons=all_seeds(PATH.comparisons),
+        variants=all_seeds(PATH.robustness_of_seed),
+        table=PATH.structure,
     log:
-        "results/logs/compare_structure/{task}/seed{seed}.log",
+        "results/logs/compare_structure/{task}.log",
     benchmark:
-        "results/benchmarks/compare_structure/{task}/seed{seed}.tsv"
+        "results/benchmarks/compare_structure/{task}.tsv"
     wildcard_constraints:
         task=alternation(TASKS),
     conda:
@@ -20,33 +25,16 @@ rule compare_structure:
     threads: SETTINGS.threads["structure"]
     params:
         settings=structure_settings,
+        variants=SETTINGS.variants,
     script:
         "../workflow/scripts/compare_structure.py"
-
-
-# One structure table per task, all seeds.
-rule collect_structure:
-    input:
-        tables=seeds_of_task(PATH.structure_of_seed),
-    output:
-        table=PATH.structure,
-    log:
-        "results/logs/collect_structure/{task}.log",
-    benchmark:
-        "results/benchmarks/collect_structure/{task}.tsv"
-    wildcard_constraints:
-        task=alternation(TASKS),
-    conda:
-        "../envs/metabayes.yaml"
-    script:
-        "../workflow/scripts/collect_structure.py"
 
 
 # Median and 5-95 % quantiles over seeds of every Figure 4 column (paper Fig. 7).
 rule tabulate_fig7:
     input:
         behaviour=expand(PATH.behaviour, task=TASKS),
-        structure=expand(rules.collect_structure.output.table, task=TASKS),
+        structure=expand(PATH.structure, task=TASKS),
     output:
         table=report(
             "results/fig7.csv",
@@ -109,28 +97,6 @@ rule plot_fig3:
         "../workflow/scripts/plot_fig3.py"
 
 
-# The structural comparison of one run under every analysis variant (robustness stage).
-rule compare_structure_variants:
-    input:
-        unpack(structure_inputs),
-    output:
-        table=PATH.robustness_of_seed,
-    log:
-        "results/logs/compare_structure_variants/{task}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/compare_structure_variants/{task}/seed{seed}.tsv"
-    wildcard_constraints:
-        task=alternation(TASKS),
-    conda:
-        "../envs/metabayes.yaml"
-    threads: SETTINGS.threads["structure"]
-    params:
-        settings=structure_settings,
-        variants=SETTINGS.variants,
-    script:
-        "../workflow/scripts/compare_structure_variants.py"
-
-
 # The structural claims' verdicts under every analysis variant, every task.
 rule tabulate_robustness:
     input:
@@ -158,7 +124,7 @@ rule tabulate_robustness:
 rule write_claims:
     input:
         behaviour=expand(PATH.behaviour, task=TASKS),
-        structure=expand(rules.collect_structure.output.table, task=TASKS),
+        structure=expand(PATH.structure, task=TASKS),
         convergence=expand(PATH.convergence_table, task=TASKS),
     output:
         claims=report(
@@ -180,7 +146,7 @@ rule write_claims:
 # Targets.
 rule structure:
     input:
-        expand(rules.collect_structure.output.table, task=TASKS),
+        expand(PATH.structure, task=TASKS),
 
 
 rule robustness:

@@ -43,15 +43,14 @@ def test_paper_scale_plan(paper_plan):
     """10 prediction and 4 bandit tasks × 10 seeds; the Gittins tables come first."""
     jobs = planned_jobs(paper_plan)
     assert jobs["train_predictors"] == 10
-    assert jobs["dump_prediction_traces"] == 100
+    assert jobs["dump_prediction_traces"] == 10  # one job per task, as every analysis
     assert jobs["gittins_table"] == 4
     assert jobs["train_bandit_agent"] == 40
-    assert jobs["dump_bandit_traces"] == 40
+    assert jobs["dump_bandit_traces"] == 4
     assert jobs["measure_behaviour"] == 14
-    assert jobs["compare_structure"] == 140
-    assert jobs["compare_structure_variants"] == 140 and jobs["tabulate_robustness"] == 1
-    assert jobs["collect_structure"] == 14
-    assert jobs["converge"] == 14 and jobs["plot_convergence"] == 14
+    assert jobs["compare_structure"] == 14  # main analysis and every variant, all seeds
+    assert jobs["tabulate_robustness"] == 1
+    assert jobs["converge"] == 14  # with its figure
     for rule in (
         "tabulate_fig7",
         "plot_fig3",
@@ -63,13 +62,13 @@ def test_paper_scale_plan(paper_plan):
     ):
         assert jobs[rule] == 1
     # Every bandit training, trace and structure job reads its task's table file.
-    for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 40)):
+    for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 4)):
         blocks = [b for b in paper_plan.split("\nrule ") if b.startswith(f"{rule}:")]
         assert len(blocks) == count
         assert all(re.search(r"input: .*results/gittins/\w+\.h5", b) for b in blocks)
     blocks = [b for b in paper_plan.split("\nrule ") if b.startswith("compare_structure:")]
     reads_tables = [bool(re.search(r"input: .*results/gittins/\w+\.h5", b)) for b in blocks]
-    assert sum(reads_tables) == 40
+    assert sum(reads_tables) == 4
 
 
 def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
@@ -329,16 +328,25 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
     subprocess.run(
         [
             *cli,
-            "structure-variants",
+            "structure",
             "categorical_dir_1_1_1",
             *config,
             *run,
             "--out",
+            str(tmp_path / "s2.csv"),
+            "--comparisons",
+            str(tmp_path / "s2.h5"),
+            "--robustness",
             str(tmp_path / "v.csv"),
         ],
         check=True,
     )
+    # The main analysis is the same whether the variants are fitted beside it or not, and it
+    # is the robustness table's variant 0.
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s2.csv"), structure)
     variants = pd.read_csv(tmp_path / "v.csv")
+    config_variants = load_config([os.path.join(REPO, "config.yaml"), TINY])["structure"]["variants"]
+    assert variants.variant.nunique() == 1 + len(config_variants)
     main = variants[variants.variant == 0].drop(columns="variant").reset_index(drop=True)
     pd.testing.assert_frame_equal(main, structure)
     subprocess.run(
@@ -414,7 +422,7 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     )
     jobs = planned_jobs(plan.stdout)
     assert jobs["converge"] == 2 and jobs["plot_fig2"] == 1 and jobs["dump_bandit_traces"] == 1
-    assert "compare_structure" not in jobs and "plot_convergence" not in jobs
+    assert "compare_structure" not in jobs
     plan = snakemake("fig1", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
     jobs = planned_jobs(plan.stdout)
     assert jobs["generalisation_examples"] == 1 and jobs["train_predictors"] == 1

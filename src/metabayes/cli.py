@@ -12,11 +12,11 @@ Examples::
     python -m metabayes train bernoulli_bandit_beta_1_1 0 --config config.yaml \
         --tables tables.h5 --out results/models/bernoulli_bandit_beta_1_1/seed0
     python -m metabayes structure bernoulli_beta_1_1 --config config.yaml --trace trace.h5 \
-        --checkpoints checkpoints.pt --out structure.csv --comparisons structure.h5
-    python -m metabayes structure-variants bernoulli_beta_1_1 --config config.yaml \
-        --trace trace.h5 --checkpoints checkpoints.pt --out variants.csv
+        --checkpoints checkpoints.pt --out structure.csv --comparisons structure.h5 \
+        --robustness variants.csv
     python -m metabayes convergence bernoulli_beta_1_1 --config config.yaml \
-        --traces seed0.h5 seed1.h5 --out convergence.h5 --table convergence.csv
+        --traces seed0.h5 seed1.h5 --out convergence.h5 --table convergence.csv \
+        --figure convergence.pdf
     python -m metabayes examples categorical_dir_1_1_1 bernoulli_bandit_beta_1_1 \
         --config config.yaml --checkpoints c.pt b.pt --tables tables.h5 --out fig1.csv
 
@@ -74,26 +74,19 @@ def main(argv: list[str] | None = None) -> int:
         pipeline.compare_structure(
             args.task,
             settings.structure_of(args.task),
-            args.trace,
-            args.checkpoints,
-            args.tables,
-            args.out,
-            args.comparisons,
-            settings.threads["structure"],
-        )
-    elif args.command == "structure-variants":
-        pipeline.compare_structure_variants(
-            args.task,
-            settings.structure_of(args.task),
             settings.variants,
             args.trace,
             args.checkpoints,
             args.tables,
             args.out,
+            args.comparisons,
+            args.robustness,
             settings.threads["structure"],
         )
     elif args.command == "convergence":
-        pipeline.converge(args.task, settings.convergence, args.traces, args.out, args.table)
+        pipeline.converge(
+            args.task, settings.convergence, args.traces, args.out, args.table, args.figure
+        )
     elif args.command == "examples":
         pipeline.generalisation_examples(
             args.tasks,
@@ -137,19 +130,17 @@ def _parser() -> argparse.ArgumentParser:
     behaviour.add_argument("task")
     behaviour.add_argument("trace")
     behaviour.add_argument("--out", required=True)
-    for name, help_ in [
-        ("structure", "D_s and D_o of one run (init and final)"),
-        ("structure-variants", "D_s and D_o of one run under every analysis variant"),
-    ]:
-        structure = sub.add_parser(name, help=help_)
-        structure.add_argument("task")
-        structure.add_argument("--config", action="append", required=True, help="repeatable")
-        structure.add_argument("--trace", required=True)
-        structure.add_argument("--checkpoints", required=True)
-        structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
-        structure.add_argument("--out", required=True, help="table (CSV)")
-        if name == "structure":
-            structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
+    structure = sub.add_parser("structure", help="D_s and D_o of one run (init and final)")
+    structure.add_argument("task")
+    structure.add_argument("--config", action="append", required=True, help="repeatable")
+    structure.add_argument("--trace", required=True)
+    structure.add_argument("--checkpoints", required=True)
+    structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
+    structure.add_argument("--out", required=True, help="table of the main analysis (CSV)")
+    structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
+    structure.add_argument(
+        "--robustness", help="also the table under every analysis variant (CSV)"
+    )
     convergence = sub.add_parser(
         "convergence", help="distances to Opt, MDS and training curves of a task's runs"
     )
@@ -158,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     convergence.add_argument("--traces", nargs="+", required=True, help="one per seed")
     convergence.add_argument("--out", required=True, help="convergence file (HDF5)")
     convergence.add_argument("--table", required=True, help="distances to Opt (CSV)")
+    convergence.add_argument("--figure", help="the task's convergence figure (PDF)")
     examples = sub.add_parser("examples", help="Figure 1's episodes run past the horizon")
     examples.add_argument("tasks", nargs="+")
     examples.add_argument("--config", action="append", required=True, help="repeatable")

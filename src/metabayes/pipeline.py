@@ -212,26 +212,55 @@ def collect_tables(csv_paths: Sequence[PathLike], out_path: PathLike) -> None:
     write_csv(_concat(csv_paths), out_path)
 
 
+def trace_task(
+    task: str,
+    seeds: Sequence[int],
+    evaluation: EvaluationSettings,
+    tables_path: PathLike | None,
+    checkpoints_paths: Sequence[PathLike],
+    trace_paths: Sequence[PathLike],
+) -> None:
+    """:func:`trace` for every run of a task (paths in seed order): one job per task, since
+    each run takes seconds and a job's start-up about as long."""
+    for seed, checkpoints_path, trace_path in zip(
+        seeds, checkpoints_paths, trace_paths, strict=True
+    ):
+        trace(task, seed, evaluation, tables_path, checkpoints_path, trace_path)
+
+
 def compare_structure(
     task: str,
     settings: StructureSettings,
+    variants: Sequence[Variant],
     trace_path: PathLike,
     checkpoints_path: PathLike,
     tables_path: PathLike | None,
     csv_path: PathLike,
     comparisons_path: PathLike,
+    robustness_path: PathLike | None = None,
     threads: int = 1,
 ) -> None:
-    """D_s and D_o in both directions at init and final of one run (paper §4.3, Fig. 4), under
-    the analysis variant of ``settings``.
+    """D_s and D_o in both directions at init and final of one run (paper §4.3, Fig. 4).
+
+    Writes the main analysis (the variant of ``settings``) as a structure table and a
+    comparison file and, with ``robustness_path``, the run under every analysis variant
+    (``variants``, the main one first) as one table with a ``variant`` column (0 is the main
+    analysis; robustness stage). All are computed in one pass: a ϕ that several variants
+    share (the main analysis's among them) is fitted once, and a ϕ's result does not depend
+    on what is fitted beside it, so the main analysis is the same with or without variants.
 
     The episodes are split by the evaluation seed (the same held-out episodes for every
     run); ϕ is seeded by the run's seed. ``tables_path`` is the Gittins-table file (bandits).
     """
     torch.set_num_threads(threads)
-    run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
     variant = settings.variant
-    (comparisons,) = run.compare([variant])
+    if robustness_path is None:
+        variants = [variant]
+    elif not variants or variants[0] != variant:
+        raise ValueError("the analysis variants must start with the main one (settings.variant)")
+    run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
+    everything = run.compare(list(variants))
+    comparisons = everything[0]
     table = run.table(comparisons, variant)
     write_csv(table, csv_path)
     trace = run.trace
@@ -264,40 +293,57 @@ def compare_structure(
             row.n_rnn_components,
             row.rnn_explained,
         )
+    if robustness_path is not None:
+        write_csv(_variant_tables(run, variants, everything), robustness_path)
 
 
-def compare_structure_variants(
+def compare_task_structure(
     task: str,
     settings: StructureSettings,
     variants: Sequence[Variant],
-    trace_path: PathLike,
-    checkpoints_path: PathLike,
+    trace_paths: Sequence[PathLike],
+    checkpoints_paths: Sequence[PathLike],
     tables_path: PathLike | None,
-    csv_path: PathLike,
+    csv_paths: Sequence[PathLike],
+    comparisons_paths: Sequence[PathLike],
+    robustness_paths: Sequence[PathLike],
+    task_csv_path: PathLike,
     threads: int = 1,
 ) -> None:
-    """The structural comparison of one run under every analysis variant (robustness stage).
-
-    One structure table (:func:`metabayes.analysis.structure_runs.structure_table`) per
-    variant, stacked, with a ``variant`` column (0 is the main analysis). A ϕ that two
-    variants share (e.g. RNN → Opt when they differ only in where Opt → RNN lands) is fitted
-    once, and all are fitted together. ``settings`` are ϕ's and the split, as for
-    :func:`compare_structure` (its main variant is not used here: ``variants`` are).
-    """
-    torch.set_num_threads(threads)
-    run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
-    tables = []
-    for index, (variant, comparisons) in enumerate(
-        zip(variants, run.compare(variants), strict=True)
+    """:func:`compare_structure` with every variant for every run of a task (paths in seed
+    order), and the task's structure table of all runs."""
+    for paths in zip(
+        trace_paths, checkpoints_paths, csv_paths, comparisons_paths, robustness_paths, strict=True
     ):
-        table = run.table(comparisons, variant)
+        trace_path, checkpoints_path, csv_path, comparisons_path, robustness_path = paths
+        compare_structure(
+            task,
+            settings,
+            variants,
+            trace_path,
+            checkpoints_path,
+            tables_path,
+            csv_path,
+            comparisons_path,
+            robustness_path,
+            threads,
+        )
+    collect_tables(csv_paths, task_csv_path)
+
+
+def _variant_tables(run, variants: Sequence[Variant], comparisons: list[dict]) -> pd.DataFrame:
+    """The structure tables of one run under every variant, stacked, with a ``variant``
+    column (0 is the main analysis)."""
+    tables = []
+    for index, (variant, compared) in enumerate(zip(variants, comparisons, strict=True)):
+        table = run.table(compared, variant)
         table.insert(2, "variant", index)
         tables.append(table)
         final = table[table.checkpoint == "final"].set_index("direction")
         log.info(
             "%s seed %d variant %d (%s): final D_s %.3g / %.3g, D_o %.3g / %.3g "
             "(RNN→Opt / Opt→RNN)",
-            task,
+            run.task,
             run.trace.seed,
             index,
             variant.describe(),
@@ -306,7 +352,7 @@ def compare_structure_variants(
             final.d_o["rnn_to_opt"],
             final.d_o["opt_to_rnn"],
         )
-    write_csv(pd.concat(tables, ignore_index=True), csv_path)
+    return pd.concat(tables, ignore_index=True)
 
 
 class _StructureRun:
@@ -320,6 +366,7 @@ class _StructureRun:
         checkpoints_path: PathLike,
         tables_path: PathLike | None,
     ):
+        self.task = task
         self.embedding = settings.embedding
         self.trace = trace = read_trace(trace_path, labels=list(COMPARED))
         checkpoints = _load_checkpoints(checkpoints_path, task, trace.seed)
@@ -366,9 +413,11 @@ def converge(
     trace_paths: Sequence[PathLike],
     h5_path: PathLike,
     csv_path: PathLike,
+    figure_path: PathLike | None = None,
 ) -> None:
     """Within-episode dissimilarities, pairwise distances, MDS and training curves of all runs
-    of a task (paper §4.2, Fig. 2); the per-run distances to Opt as a table."""
+    of a task (paper §4.2, Fig. 2); the per-run distances to Opt as a table and, with
+    ``figure_path``, the task's convergence figure (:func:`plot_convergence` of the file)."""
     traces = [read_trace(path, states=False) for path in trace_paths]
     family = kind_of(task).convergence_family(TASKS[task])
     result = analyse(traces, family, settings.n_episodes, settings.max_iter)
@@ -393,6 +442,8 @@ def converge(
             distances.max(),
         )
     log.info("%s: MDS stress %.3f over %d points", task, result.embedding.stress, len(table) + 1)
+    if figure_path is not None:
+        plot_convergence([h5_path], figure_path)
 
 
 def plot_convergence(convergence_paths: Sequence[PathLike], figure_path: PathLike) -> None:

@@ -3,13 +3,16 @@
 from metabayes import pipeline
 
 pipeline.setup_logging(snakemake.log[0])
-pipeline.compare_structure(
+pipeline.compare_task_structure(
     task=snakemake.wildcards.task,
     settings=snakemake.params.settings,
-    trace_path=snakemake.input.trace,
-    checkpoints_path=snakemake.input.checkpoints,
+    variants=snakemake.params.variants,
+    trace_paths=snakemake.input.traces,
+    checkpoints_paths=snakemake.input.checkpoints,
     tables_path=snakemake.input.get("tables"),
-    csv_path=snakemake.output.table,
-    comparisons_path=snakemake.output.comparisons,
+    csv_paths=snakemake.output.tables,
+    comparisons_paths=snakemake.output.comparisons,
+    robustness_paths=snakemake.output.variants,
+    task_csv_path=snakemake.output.table,
     threads=snakemake.threads,
 )

@@ -9,4 +9,5 @@ pipeline.converge(
     trace_paths=snakemake.input.traces,
     h5_path=snakemake.output.convergence,
     csv_path=snakemake.output.table,
+    figure_path=snakemake.output.figure,
 )

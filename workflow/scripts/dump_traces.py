@@ -3,11 +3,11 @@
 from metabayes import pipeline
 
 pipeline.setup_logging(snakemake.log[0])
-pipeline.trace(
+pipeline.trace_task(
     task=snakemake.wildcards.task,
-    seed=int(snakemake.wildcards.seed),
+    seeds=snakemake.params.seeds,
     evaluation=snakemake.params.evaluation,
     tables_path=snakemake.input.get("tables"),
-    checkpoints_path=snakemake.input.checkpoints,
-    trace_path=snakemake.output.trace,
+    checkpoints_paths=snakemake.input.checkpoints,
+    trace_paths=snakemake.output.traces,
 )

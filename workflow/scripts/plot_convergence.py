@@ -1,7 +1,5 @@
-"""Snakemake adapter: rules plot_convergence (one task) and plot_fig2 (Figure 2).
-
-Both rules' only inputs are convergence files, so ``snakemake.input`` lists them.
-"""
+"""Snakemake adapter: rule plot_fig2 (Figure 2). Its only inputs are convergence files, so
+``snakemake.input`` lists them."""
 
 from metabayes import pipeline
 

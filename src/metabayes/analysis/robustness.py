@@ -2,7 +2,8 @@
 paper leaves open (Opt's coordinates, RNN components kept, where ϕ lands; README).
 
 The same per-task criteria as :mod:`metabayes.analysis.claims`, applied to the structure
-tables of each variant (rule ``compare_structure_variants``) beside the same behaviour tables.
+tables of each variant (written by rule ``compare_structure`` beside the main analysis) beside
+the same behaviour tables.
 """
 
 from __future__ import annotations
