@@ -38,7 +38,8 @@ def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):
     assert jobs["train_predictors"] == 10 and jobs["train_bandit_agent"] == 40
     assert jobs["compare_structure"] == 14 and jobs["converge"] == 14
     assert "compare_structure_variants" not in jobs and jobs["tabulate_robustness"] == 1
-    # 540 with per-seed trace and structure jobs and a plot job per task; 769 also with per-seed training and behaviour.
+    # 540 with per-seed trace and structure jobs and a plot job per task; 769 also with
+    # per-seed training and behaviour jobs.
     assert jobs["total"] == 120
 
 

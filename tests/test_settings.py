@@ -79,9 +79,10 @@ def test_a_preset_overrides_settings_key_by_key():
     paper = Settings.from_config(load_config([CONFIG]))
     assert quick.training["prediction"].n_updates == 2000
     assert quick.training["bandit"].n_updates == 600
-    assert (quick.training["bandit"].hidden_size, paper.training["bandit"].hidden_size) == (128, 256)
+    quick_bandit, paper_bandit = quick.training["bandit"], paper.training["bandit"]
+    assert (quick_bandit.hidden_size, paper_bandit.hidden_size) == (128, 256)
     # Keys the preset does not name keep the paper's values.
-    assert quick.training["bandit"].batch_size == paper.training["bandit"].batch_size
+    assert quick_bandit.batch_size == paper_bandit.batch_size
     assert quick.seeds == (0, 1) and quick.evaluation == paper.evaluation
     assert quick.variants == paper.variants[:1]  # the main analysis alone
     assert len(paper.variants) == 6

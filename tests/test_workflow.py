@@ -345,8 +345,8 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
     # is the robustness table's variant 0.
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s2.csv"), structure)
     variants = pd.read_csv(tmp_path / "v.csv")
-    config_variants = load_config([os.path.join(REPO, "config.yaml"), TINY])["structure"]["variants"]
-    assert variants.variant.nunique() == 1 + len(config_variants)
+    merged = load_config([os.path.join(REPO, "config.yaml"), TINY])
+    assert variants.variant.nunique() == 1 + len(merged["structure"]["variants"])
     main = variants[variants.variant == 0].drop(columns="variant").reset_index(drop=True)
     pd.testing.assert_frame_equal(main, structure)
     subprocess.run(

@@ -138,9 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     structure.add_argument("--tables", help="Gittins-table file (bandit tasks)")
     structure.add_argument("--out", required=True, help="table of the main analysis (CSV)")
     structure.add_argument("--comparisons", required=True, help="comparison file (HDF5)")
-    structure.add_argument(
-        "--robustness", help="also the table under every analysis variant (CSV)"
-    )
+    structure.add_argument("--robustness", help="also the table under every analysis variant (CSV)")
     convergence = sub.add_parser(
         "convergence", help="distances to Opt, MDS and training curves of a task's runs"
     )
