@@ -73,8 +73,8 @@ def structure_inputs(wildcards):
     """Input function: the traces and checkpoints of a task's runs, and its Gittins tables
     where its kind uses them (bandits)."""
     inputs = {
-        "traces": expand(PATH.trace, task=wildcards.task, seed=SEEDS),
-        "checkpoints": expand(PATH.checkpoints, task=wildcards.task, seed=SEEDS),
+        "traces": seeds_of_task(PATH.trace)(wildcards),
+        "checkpoints": seeds_of_task(PATH.checkpoints)(wildcards),
     }
     if kind_of(wildcards.task).uses_tables:
         inputs["tables"] = PATH.tables.format(task=wildcards.task)

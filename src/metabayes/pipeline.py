@@ -259,8 +259,8 @@ def compare_structure(
     elif not variants or variants[0] != variant:
         raise ValueError("the analysis variants must start with the main one (settings.variant)")
     run = _StructureRun(task, settings, trace_path, checkpoints_path, tables_path)
-    everything = run.compare(list(variants))
-    comparisons = everything[0]
+    per_variant = run.compare(list(variants))
+    comparisons = per_variant[0]
     table = run.table(comparisons, variant)
     write_csv(table, csv_path)
     trace = run.trace
@@ -294,7 +294,7 @@ def compare_structure(
             row.rnn_explained,
         )
     if robustness_path is not None:
-        write_csv(_variant_tables(run, variants, everything), robustness_path)
+        write_csv(_variant_tables(run, variants, per_variant), robustness_path)
 
 
 def compare_task_structure(
@@ -312,10 +312,10 @@ def compare_task_structure(
 ) -> None:
     """:func:`compare_structure` with every variant for every run of a task (paths in seed
     order), and the task's structure table of all runs."""
-    for paths in zip(
+    runs = zip(
         trace_paths, checkpoints_paths, csv_paths, comparisons_paths, robustness_paths, strict=True
-    ):
-        trace_path, checkpoints_path, csv_path, comparisons_path, robustness_path = paths
+    )
+    for trace_path, checkpoints_path, csv_path, comparisons_path, robustness_path in runs:
         compare_structure(
             task,
             settings,
@@ -331,7 +331,9 @@ def compare_task_structure(
     collect_tables(csv_paths, task_csv_path)
 
 
-def _variant_tables(run, variants: Sequence[Variant], comparisons: list[dict]) -> pd.DataFrame:
+def _variant_tables(
+    run: _StructureRun, variants: Sequence[Variant], comparisons: list[dict]
+) -> pd.DataFrame:
     """The structure tables of one run under every variant, stacked, with a ``variant``
     column (0 is the main analysis)."""
     tables = []
