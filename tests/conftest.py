@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +54,55 @@ def paper_plan(tmp_path_factory) -> str:
     return snakemake("-n", "--profile", SLURM, workdir=workdir, env=env).stdout
 
 
+TINY = os.path.join(REPO, "presets", "tiny.yaml")
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """The tiny preset, run as by a user whose first attempt was killed part-way."""
+
+    workdir: Path
+    before: dict[str, int]
+    """Every result file left by the killed run, with its modification time (ns)."""
+    redone: set[str]
+    """Outputs of the jobs that the second run planned."""
+    replanned_jobs: int
+    total_jobs: int
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> TinyRun:
+    """SIGKILL the whole Snakemake process group (as a lost machine would) once the first
+    traces exist, then `snakemake --unlock` and the same command again (README)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    args = ["--cores", "2", "--configfile", TINY]
+    total_jobs = planned_jobs(snakemake("-n", *args, workdir=workdir).stdout)["total"]
+    command = snakemake_command(*args, workdir=workdir)
+    with open(workdir / "killed.log", "w") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=log, stderr=log, start_new_session=True
+        )
+        deadline = time.monotonic() + 300
+        while not list((workdir / "results" / "traces").glob("*/seed0.h5")):
+            assert process.poll() is None, (workdir / "killed.log").read_text()
+            assert time.monotonic() < deadline, "no trace within 5 minutes"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    before = {
+        str(path.relative_to(workdir)): path.stat().st_mtime_ns
+        for path in (workdir / "results").rglob("*")
+        if path.is_file() and path.parts[len(workdir.parts) + 1] not in ("logs", "benchmarks")
+    }
+    snakemake("--unlock", *args, workdir=workdir)
+    plan = snakemake("-n", *args, workdir=workdir).stdout
+    redone = {
+        f.strip() for line in re.findall(r"^    output: (.*)$", plan, re.M) for f in line.split(",")
+    }
+    snakemake(*args, workdir=workdir)
+    return TinyRun(workdir, before, redone, planned_jobs(plan)["total"], total_jobs)
+
+
 def rule_blocks() -> dict[str, str]:
     """The text of every rule in rules/*.smk, by rule name."""
     blocks = {}
@@ -63,6 +116,32 @@ def rule_blocks() -> dict[str, str]:
 def planned_jobs(output: str) -> dict[str, int]:
     """Parse the job-count table of a dry run."""
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.MULTILINE)}
+
+
+def planned_allocations(output: str) -> int:
+    """SLURM jobs that a dry run through a profile with groups would submit: each group job
+    once, and each job outside a group that runs code (target rules such as ``all`` are
+    never submitted)."""
+    scripted = {name for name, block in rule_blocks().items() if "script:" in block}
+    single = [name for name in re.findall(r"^rule (\w+):$", output, re.M) if name in scripted]
+    return len(single) + len(re.findall(r"\] Group job \w+ ", output))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def slurm_cluster_run(request, tmp_path_factory):
+    """The tiny preset on the local SLURM cluster (tests/test_slurm_cluster.py), started in
+    the background with the session when those tests are selected, stopped at its end."""
+    if not any(
+        item.module.__name__.endswith("test_slurm_cluster") for item in request.session.items
+    ):
+        yield None
+        return
+    from .test_slurm_cluster import BackgroundClusterRun
+
+    run = BackgroundClusterRun(tmp_path_factory.mktemp("slurm"))
+    run.start()
+    yield run
+    run.close()
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import yaml
 
 from metabayes.resources import measured_needs, profile_requests, read_benchmarks
 
-from .conftest import REPO, SLURM, planned_jobs, rule_blocks, snakemake
+from .conftest import REPO, SLURM, planned_allocations, planned_jobs, rule_blocks, snakemake
 
 PROFILES = os.path.join(REPO, "profiles")
 
@@ -45,7 +45,11 @@ def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):
 
 def test_slurm_jobs_get_their_rules_requests_account_and_partition(paper_plan, job_rules):
     requests = profile_requests(SLURM, attempt=1)
-    blocks = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", paper_plan, re.M)
+    # Jobs of a group job are listed indented under it.
+    blocks = re.findall(
+        r"^( *)rule (\w+):\n(?:\1    .*\n)*?\1    resources: (.*)$", paper_plan, re.M
+    )
+    blocks = [(rule, resources) for _, rule, resources in blocks]
     # Target rules (all) run no code and are never submitted.
     blocks = [(rule, resources) for rule, resources in blocks if rule in job_rules]
     assert {rule for rule, _ in blocks} == job_rules
@@ -53,6 +57,13 @@ def test_slurm_jobs_get_their_rules_requests_account_and_partition(paper_plan, j
         assert f"mem_mb={requests[rule].mem_mb}," in resources, (rule, resources)
         assert f"runtime={requests[rule].runtime_min}" in resources, (rule, resources)
         assert "slurm_account=proj123" in resources and "slurm_partition=short" in resources
+
+
+def test_paper_plan_submits_fewer_allocations_than_jobs(paper_plan):
+    """Trace dumps with their behavioural measures (one SLURM job per task) and the end-of-run
+    figures and tables (one job) are grouped: 97 allocations for 119 submitted jobs."""
+    assert planned_jobs(paper_plan)["total"] == 120
+    assert planned_allocations(paper_plan) == 97
 
 
 def test_every_rule_named_in_a_profile_exists(rules):

@@ -5,11 +5,8 @@ from __future__ import annotations
 import ast
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +19,7 @@ from metabayes.config import load_config
 from metabayes.io import file_digest
 from metabayes.traces import read_trace
 
-from .conftest import REPO, planned_jobs, snakemake, snakemake_command
+from .conftest import REPO, TINY, planned_jobs, snakemake
 
 CLI = [sys.executable, "-m", "metabayes"]
 TINY_TASKS = [
@@ -112,55 +109,6 @@ def test_every_job_script_logs_to_its_log_file_before_working():
             and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
         ]
         assert ast.unparse(work[0]) == "pipeline.setup_logging(snakemake.log[0])", script.name
-
-
-TINY = os.path.join(REPO, "presets", "tiny.yaml")
-
-
-@dataclass(frozen=True)
-class TinyRun:
-    """The tiny preset, run as by a user whose first attempt was killed part-way."""
-
-    workdir: Path
-    before: dict[str, int]
-    """Every result file left by the killed run, with its modification time (ns)."""
-    redone: set[str]
-    """Outputs of the jobs that the second run planned."""
-    replanned_jobs: int
-    total_jobs: int
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> TinyRun:
-    """SIGKILL the whole Snakemake process group (as a lost machine would) once the first
-    traces exist, then `snakemake --unlock` and the same command again (README)."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    args = ["--cores", "2", "--configfile", TINY]
-    total_jobs = planned_jobs(snakemake("-n", *args, workdir=workdir).stdout)["total"]
-    command = snakemake_command(*args, workdir=workdir)
-    with open(workdir / "killed.log", "w") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO, stdout=log, stderr=log, start_new_session=True
-        )
-        deadline = time.monotonic() + 300
-        while not list((workdir / "results" / "traces").glob("*/seed0.h5")):
-            assert process.poll() is None, (workdir / "killed.log").read_text()
-            assert time.monotonic() < deadline, "no trace within 5 minutes"
-            time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    before = {
-        str(path.relative_to(workdir)): path.stat().st_mtime_ns
-        for path in (workdir / "results").rglob("*")
-        if path.is_file() and path.parts[len(workdir.parts) + 1] not in ("logs", "benchmarks")
-    }
-    snakemake("--unlock", *args, workdir=workdir)
-    plan = snakemake("-n", *args, workdir=workdir).stdout
-    redone = {
-        f.strip() for line in re.findall(r"^    output: (.*)$", plan, re.M) for f in line.split(",")
-    }
-    snakemake(*args, workdir=workdir)
-    return TinyRun(workdir, before, redone, planned_jobs(plan)["total"], total_jobs)
 
 
 def test_interrupted_run_completes_without_redoing_finished_work(tiny_run):

@@ -71,8 +71,9 @@ class Request:
 
 
 def profile_requests(profile: str | os.PathLike, attempt: int = 1) -> dict[str, Request]:
-    """The ``mem`` and ``runtime`` of every rule in ``<profile>/config.yaml``'s
-    ``set-resources``, for the given attempt (1 for the first try, 2 for the first retry...).
+    """The memory (``mem_mb``, or ``mem`` with a unit) and ``runtime`` of every rule in
+    ``<profile>/config.yaml``'s ``set-resources``, for the given attempt (1 for the first try,
+    2 for the first retry...).
 
     Values are Python expressions in ``attempt`` or plain strings with units ("2GB", "30m"),
     as Snakemake reads them; sizes are in MB (10⁶ bytes) and times in minutes, as Snakemake
@@ -82,11 +83,12 @@ def profile_requests(profile: str | os.PathLike, attempt: int = 1) -> dict[str, 
         settings = yaml.safe_load(f)
     requests = {}
     for rule, resources in settings.get("set-resources", {}).items():
-        mem = _evaluate(resources["mem"], attempt)
+        if "mem_mb" in resources:
+            mem_mb = round(float(_evaluate(resources["mem_mb"], attempt)))
+        else:
+            mem_mb = round(parse_size(_evaluate(resources["mem"], attempt)) / 1e6)
         runtime = _evaluate(resources["runtime"], attempt)
-        requests[rule] = Request(
-            mem_mb=round(parse_size(mem) / 1e6), runtime_min=round(parse_timespan(runtime) / 60)
-        )
+        requests[rule] = Request(mem_mb=mem_mb, runtime_min=round(parse_timespan(runtime) / 60))
     return requests
 
 
