@@ -127,6 +127,11 @@ def planned_allocations(output: str) -> int:
     return len(single) + len(re.findall(r"\] Group job \w+ ", output))
 
 
+def pytest_collection_modifyitems(items):
+    """The real-cluster tests last: their run, started with the session, overlaps the rest."""
+    items.sort(key=lambda item: item.module.__name__.endswith("test_slurm_cluster"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def slurm_cluster_run(request, tmp_path_factory):
     """The tiny preset on the local SLURM cluster (tests/test_slurm_cluster.py), started in

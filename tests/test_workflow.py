@@ -36,6 +36,10 @@ TINY_CONFIG = [
 ]
 
 
+PLAN_ENTRY = re.compile(r"\n *rule ")
+"""Where a job's entry starts in a dry run's output (indented within a group job)."""
+
+
 def test_paper_scale_plan(paper_plan):
     """10 prediction and 4 bandit tasks × 10 seeds; the Gittins tables come first."""
     jobs = planned_jobs(paper_plan)
@@ -60,10 +64,10 @@ def test_paper_scale_plan(paper_plan):
         assert jobs[rule] == 1
     # Every bandit training, trace and structure job reads its task's table file.
     for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 4)):
-        blocks = [b for b in paper_plan.split("\nrule ") if b.startswith(f"{rule}:")]
+        blocks = [b for b in PLAN_ENTRY.split(paper_plan) if b.startswith(f"{rule}:")]
         assert len(blocks) == count
         assert all(re.search(r"input: .*results/gittins/\w+\.h5", b) for b in blocks)
-    blocks = [b for b in paper_plan.split("\nrule ") if b.startswith("compare_structure:")]
+    blocks = [b for b in PLAN_ENTRY.split(paper_plan) if b.startswith("compare_structure:")]
     reads_tables = [bool(re.search(r"input: .*results/gittins/\w+\.h5", b)) for b in blocks]
     assert sum(reads_tables) == 4
 

@@ -29,7 +29,7 @@ SYSTEM_CONF=/etc/slurm/slurm.conf
 MUNGE_SOCKET=$STATE/munge/munge.socket
 export SLURM_CONF=$CONF
 
-die() { echo "local_cluster: $*" >&2; exit "${2:-1}"; }
+die() { echo "local_cluster: $1" >&2; exit "${2:-1}"; }
 
 have_slurm() {
     command -v slurmctld >/dev/null && command -v slurmd >/dev/null \
