@@ -84,8 +84,10 @@ def run_tiny_on_cluster(workdir: Path) -> ClusterRun:
     first jobs waiting; one of them is cancelled (as a user or an administrator would with
     scancel), then the blocking job, so the run must retry that job to finish."""
     before = {job["id"] for job in squeue()}
+    # The node has nproc CPUs (local_cluster.sh), i.e. this process's CPU affinity.
     blocker = subprocess.run(
-        ["sbatch", "--parsable", "-c", str(os.cpu_count()), "-o", "/dev/null", "--wrap=sleep 600"],
+        ["sbatch", "--parsable", "-c", str(len(os.sched_getaffinity(0))), "-o", "/dev/null"]
+        + ["--wrap=sleep 600"],
         capture_output=True,
         text=True,
         check=True,
