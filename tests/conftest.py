@@ -118,27 +118,34 @@ def planned_jobs(output: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.MULTILINE)}
 
 
+def script_rules() -> set[str]:
+    """Rules that run code (a script), as opposed to targets that only gather inputs."""
+    return {name for name, block in rule_blocks().items() if "script:" in block}
+
+
 def planned_allocations(output: str) -> int:
     """SLURM jobs that a dry run through a profile with groups would submit: each group job
     once, and each job outside a group that runs code (target rules such as ``all`` are
     never submitted)."""
-    scripted = {name for name, block in rule_blocks().items() if "script:" in block}
+    scripted = script_rules()
     single = [name for name in re.findall(r"^rule (\w+):$", output, re.M) if name in scripted]
     return len(single) + len(re.findall(r"\] Group job \w+ ", output))
 
 
+def _is_cluster_test(item) -> bool:
+    return item.module.__name__.endswith("test_slurm_cluster")
+
+
 def pytest_collection_modifyitems(items):
     """The real-cluster tests last: their run, started with the session, overlaps the rest."""
-    items.sort(key=lambda item: item.module.__name__.endswith("test_slurm_cluster"))
+    items.sort(key=_is_cluster_test)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def slurm_cluster_run(request, tmp_path_factory):
     """The tiny preset on the local SLURM cluster (tests/test_slurm_cluster.py), started in
     the background with the session when those tests are selected, stopped at its end."""
-    if not any(
-        item.module.__name__.endswith("test_slurm_cluster") for item in request.session.items
-    ):
+    if not any(_is_cluster_test(item) for item in request.session.items):
         yield None
         return
     from .test_slurm_cluster import BackgroundClusterRun

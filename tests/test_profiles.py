@@ -11,7 +11,7 @@ import yaml
 
 from metabayes.resources import measured_needs, profile_requests, read_benchmarks
 
-from .conftest import REPO, SLURM, planned_allocations, planned_jobs, rule_blocks, snakemake
+from .conftest import REPO, SLURM, planned_allocations, planned_jobs, script_rules, snakemake
 
 PROFILES = os.path.join(REPO, "profiles")
 
@@ -29,8 +29,7 @@ def rules(tmp_path_factory) -> set[str]:
 
 @pytest.fixture(scope="module")
 def job_rules() -> set[str]:
-    """Rules that run code (a script), as opposed to targets that only gather inputs."""
-    return {name for name, block in rule_blocks().items() if "script:" in block}
+    return script_rules()
 
 
 def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):

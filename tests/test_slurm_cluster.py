@@ -71,7 +71,6 @@ def squeue() -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class ClusterRun:
     workdir: Path
-    log: str
     wall_s: float
     submitted: list[str]
     """SLURM job ids in Snakemake's log, in order of submission."""
@@ -120,7 +119,7 @@ def run_tiny_on_cluster(workdir: Path) -> ClusterRun:
     text = log_path.read_text()
     assert process.returncode == 0, text
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", text)
-    return ClusterRun(workdir, text, wall, submitted, cancelled)
+    return ClusterRun(workdir, wall, submitted, cancelled)
 
 
 class BackgroundClusterRun:

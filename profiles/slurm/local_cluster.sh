@@ -3,8 +3,7 @@
 # (README, "On a SLURM cluster"). slurmctld and slurmd run on localhost, started directly
 # (no systemd), with munge for authentication and no accounting database.
 #
-#   profiles/slurm/local_cluster.sh start [--install]   # prints the line to export
-#   export SLURM_CONF=/tmp/metabayes-slurm/slurm.conf
+#   profiles/slurm/local_cluster.sh start [--install]
 #   snakemake --profile profiles/slurm --configfile presets/tiny.yaml
 #   profiles/slurm/local_cluster.sh stop
 #
@@ -15,7 +14,8 @@
 # stop      stops the daemons started by `start` (never anyone else's).
 # status    exits 0 when the node accepts jobs.
 #
-# The state folder is $SLURM_LOCAL_DIR (default /tmp/metabayes-slurm). Its slurm.conf is
+# The state folder is $SLURM_LOCAL_DIR (default /tmp/metabayes-slurm); slurmctld listens
+# on $SLURM_LOCAL_PORT (default 6817) and slurmd on the next port. Its slurm.conf is
 # also linked from /etc/slurm/slurm.conf, where SLURM's commands look when SLURM_CONF is
 # unset: Snakemake's job step (snakemake-executor-plugin-slurm-jobstep 0.6.1) removes every
 # SLURM_* variable, SLURM_CONF included, before it calls srun inside the job. An
@@ -124,7 +124,6 @@ start() {
     running "$STATE/slurmd.pid" || slurmd -f "$CONF" -N localhost
     for _ in $(seq 60); do
         if node_idle; then
-            scontrol update nodename=localhost state=resume >/dev/null 2>&1 || true
             echo "local_cluster: up ($(nproc) CPUs); export SLURM_CONF=$CONF"
             return 0
         fi
