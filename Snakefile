@@ -6,6 +6,9 @@
 #                                                         behaviour, structure, robustness,
 #                                                         convergence)
 #   snakemake --cores all results/fig4.pdf                one figure (or fig1 … fig4 targets)
+#   snakemake --cores all fig3_all                        Figure 3 of every task (App. D.5, D.1)
+#   snakemake --cores all fig_memory                      an appendix figure (or fig_width, or
+#                                                         ablation for both: App. D.7, D.3)
 #   snakemake --report results/report.html               every figure with its caption
 
 import os
@@ -35,6 +38,7 @@ include: "rules/common.smk"
 include: "rules/prediction.smk"
 include: "rules/bandit.smk"
 include: "rules/behaviour.smk"
+include: "rules/ablation.smk"
 include: "rules/structure.smk"
 include: "rules/convergence.smk"
 include: "rules/fig1.smk"
@@ -51,6 +55,8 @@ PRODUCTS = [
     rules.plot_fig1.output if set(FIG1_TASKS) <= set(TASKS) else [],
     rules.plot_fig2.output if set(FIG2_TASKS) <= set(TASKS) else [],
     rules.plot_fig3.output if set(FIG3_TASKS) <= set(TASKS) else [],
+    rules.fig3_all.input,
+    rules.ablation.input if ABLATION_CELLS else [],
 ]
 
 

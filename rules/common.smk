@@ -33,6 +33,7 @@ PATH = SimpleNamespace(
 
 wildcard_constraints:
     seed=r"\d+",
+    width=r"\d+",
 
 
 def alternation(names):
@@ -84,3 +85,57 @@ def structure_inputs(wildcards):
 def structure_settings(wildcards):
     """Params function: the structural-comparison settings of the job's task's kind."""
     return SETTINGS.structure_of(wildcards.task)
+
+
+# The width ablation (rules/ablation.smk).
+ABLATION = SETTINGS.ablation
+ABLATION_SEEDS = list(ABLATION.seeds)
+
+
+def widened(pattern):
+    """A result path of the main runs, for the runs at LSTM width {width}."""
+    return pattern.replace("results/", "results/ablation/width{width}/", 1)
+
+
+def is_main_run(task, width):
+    """Whether a task's runs at a width are its main runs (same width, task and seeds)."""
+    return (
+        width == SETTINGS.main_width(task)
+        and task in TASKS
+        and set(ABLATION_SEEDS) <= set(SEEDS)
+    )
+
+
+def ablation_behaviour(task, width):
+    """The behaviour table of a task's runs at a width: the main one, or the ablation's."""
+    if is_main_run(task, width):
+        return PATH.behaviour.format(task=task)
+    return widened(PATH.behaviour).format(task=task, width=width)
+
+
+def ablation_seeds_of(pattern):
+    """Input function: a widened path pattern over the ablation's seeds of the job's task."""
+
+    def inputs(wildcards):
+        return expand(
+            pattern, task=wildcards.task, width=wildcards.width, seed=ABLATION_SEEDS
+        )
+
+    return inputs
+
+
+def ablation_outputs(pattern):
+    """An output pattern over the ablation's seeds, task and width left wildcards."""
+    return expand(pattern, task="{task}", width="{width}", seed=ABLATION_SEEDS)
+
+
+def training_at_width(wildcards):
+    """Params function: the task's training settings at the job's width."""
+    return SETTINGS.training_of(wildcards.task, int(wildcards.width))
+
+
+ABLATION_CELLS = [(t, w) for t in ABLATION.tasks for w in ABLATION.widths_of(t)]
+"""Every (task, width) of the ablation, main widths included, in config order."""
+
+ABLATION_TRAINED = sorted({t for t, w in ABLATION_CELLS if not is_main_run(t, w)})
+"""The tasks with runs trained for the ablation."""

@@ -1,10 +1,12 @@
 # Figure 1: the meta-learner and Opt past the training horizon (paper §4.1, Fig. 1).
 
 
-# Figure 1's numbers: the first seed's final meta-learner and Opt on three episodes, 1.5 T steps.
+# Figure 1's numbers: the first seed's final meta-learner and Opt on three episodes, 1.5 T steps
+# (episodes chosen by a rule from the run's trace: metabayes.analysis.generalisation).
 rule generalisation_examples:
     input:
         checkpoints=expand(PATH.checkpoints, task=FIG1_TASKS, seed=SEEDS[0]),
+        traces=expand(PATH.trace, task=FIG1_TASKS, seed=SEEDS[0]),
         tables=expand(
             PATH.tables, task=[t for t in FIG1_TASKS if kind_of(t).uses_tables]
         ),

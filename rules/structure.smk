@@ -80,6 +80,7 @@ rule plot_fig4:
 rule plot_fig3:
     input:
         comparisons=expand(PATH.comparisons, task=FIG3_TASKS, seed=SEEDS[0]),
+        traces=expand(PATH.trace, task=FIG3_TASKS, seed=SEEDS[0]),
     output:
         figure=report(
             "results/fig3.pdf",
@@ -95,6 +96,30 @@ rule plot_fig3:
         "../envs/metabayes.yaml"
     script:
         "../workflow/scripts/plot_fig3.py"
+
+
+# Figure 3 of one task (App. D.5), at the final checkpoint and untrained (App. D.1), first seed.
+rule plot_fig3_task:
+    input:
+        comparisons=expand(PATH.comparisons, task="{task}", seed=SEEDS[0]),
+        traces=expand(PATH.trace, task="{task}", seed=SEEDS[0]),
+    output:
+        figure=report(
+            "results/fig3/{task}.pdf",
+            caption="../report/fig3_task.rst",
+            category="Figure 3, every task",
+            labels={"task": "{task}"},
+        ),
+    log:
+        "results/logs/plot_fig3_task/{task}.log",
+    benchmark:
+        "results/benchmarks/plot_fig3_task/{task}.tsv"
+    wildcard_constraints:
+        task=alternation(TASKS),
+    conda:
+        "../envs/metabayes.yaml"
+    script:
+        "../workflow/scripts/plot_fig3_task.py"
 
 
 # The structural claims' verdicts under every analysis variant, every task.
@@ -120,12 +145,14 @@ rule tabulate_robustness:
         "../workflow/scripts/tabulate_robustness.py"
 
 
-# The paper's claims, the numbers we measured and a verdict from stated criteria.
+# The paper's claims, the numbers we measured and a verdict from stated criteria (App. D.7's
+# from the width ablation, where one is configured).
 rule write_claims:
     input:
         behaviour=expand(PATH.behaviour, task=TASKS),
         structure=expand(PATH.structure, task=TASKS),
         convergence=expand(PATH.convergence_table, task=TASKS),
+        memory=rules.tabulate_ablation.output.memory if ABLATION_CELLS else [],
     output:
         claims=report(
             "results/claims.md",
@@ -162,3 +189,8 @@ rule fig3:
 rule fig4:
     input:
         rules.plot_fig4.output.figure,
+
+
+rule fig3_all:
+    input:
+        expand(rules.plot_fig3_task.output.figure, task=TASKS),

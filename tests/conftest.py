@@ -104,12 +104,19 @@ def tiny_run(tmp_path_factory) -> TinyRun:
 
 
 def rule_blocks() -> dict[str, str]:
-    """The text of every rule in rules/*.smk, by rule name."""
-    blocks = {}
+    """The text of every rule in rules/*.smk, by rule name; a rule derived from another
+    (``use rule A as B with:``) is A's text followed by its own."""
+    blocks, derived = {}, []
     for name in sorted(os.listdir(os.path.join(REPO, "rules"))):
         with open(os.path.join(REPO, "rules", name)) as f:
-            for block in re.split(r"^(?=rule )", f.read(), flags=re.M)[1:]:
-                blocks[re.match(r"rule (\w+):", block)[1]] = block
+            for block in re.split(r"^(?=rule |use rule )", f.read(), flags=re.M)[1:]:
+                use = re.match(r"use rule (\w+) as (\w+) with:", block)
+                if use:
+                    derived.append((use[1], use[2], block))
+                else:
+                    blocks[re.match(r"rule (\w+):", block)[1]] = block
+    for base, name, block in derived:
+        blocks[name] = blocks[base] + block
     return blocks
 
 

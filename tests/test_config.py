@@ -103,6 +103,45 @@ def test_shipped_config_and_presets_are_valid(config):
             lambda c: c["convergence"].update(stress=1),
             "config key 'convergence.stress' is not known",
         ),
+        # The width ablation (App. D.3, D.7).
+        (
+            lambda c: c["ablation"]["widths"].update(prediction=[0, 8]),
+            "config key 'ablation.widths.prediction.0': 0 is less than the minimum of 1",
+        ),
+        (
+            lambda c: c["ablation"]["widths"].update(bandit=[8, 2.5]),
+            "config key 'ablation.widths.bandit.1': 2.5 is not of type 'integer'",
+        ),
+        (
+            lambda c: c["ablation"]["widths"].update(prediction=[4, 4]),
+            "config key 'ablation.widths.prediction': [4, 4] has non-unique elements",
+        ),
+        (
+            lambda c: c["ablation"]["widths"].update(prediction=[1, 100000]),
+            "config key 'ablation.widths.prediction.1': 100000 is greater than the maximum",
+        ),
+        (
+            lambda c: c["ablation"]["widths"].update(prediction=8),
+            "config key 'ablation.widths.prediction': 8 is not of type 'array'",
+        ),
+        (
+            lambda c: c["ablation"]["widths"].update(lstm=[8]),
+            "config key 'ablation.widths.lstm' is not known",
+        ),
+        (
+            lambda c: c["ablation"]["widths"].pop("bandit"),
+            "config key 'ablation.widths.bandit' is missing",
+        ),
+        (
+            lambda c: c["ablation"].update(tasks=["bernoulli"]),
+            "config key 'ablation.tasks.0': 'bernoulli' is not one of",
+        ),
+        (lambda c: c["ablation"].update(seeds=[]), "config key 'ablation.seeds': [] should be"),
+        (
+            lambda c: c["ablation"].update(speed_factor=1),
+            "config key 'ablation.speed_factor': 1 is less than or equal to the minimum of 1",
+        ),
+        (lambda c: c.pop("ablation"), "config key 'ablation' is missing"),
     ],
 )
 def test_bad_keys_and_values_are_rejected_by_name(config, edit, message):

@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metabayes.analysis.structure import split_episodes
 from metabayes.bandits.games import discounted_return
 from metabayes.bandits.index_tables import read_reference_values
 from metabayes.config import load_config
 from metabayes.io import file_digest
 from metabayes.traces import read_trace
+from metabayes.training.checkpoints import Checkpoints
 
 from .conftest import REPO, TINY, planned_jobs, snakemake
 
@@ -62,8 +64,23 @@ def test_paper_scale_plan(paper_plan):
         "plot_fig1",
     ):
         assert jobs[rule] == 1
+    assert jobs["plot_fig3_task"] == 14  # fig3_all
+    # The width ablation: 3 prediction tasks × 5 widths (one job per task and width, all
+    # seeds), the bandit × 4 widths × 3 seeds; the main width's runs are the main runs.
+    assert jobs["train_predictors_at_width"] == 15
+    assert jobs["dump_prediction_traces_at_width"] == 15
+    assert jobs["train_bandit_agent_at_width"] == 12
+    assert jobs["dump_bandit_traces_at_width"] == 4
+    assert jobs["measure_behaviour_at_width"] == 19
+    for rule in ("tabulate_ablation", "plot_memory", "plot_width"):
+        assert jobs[rule] == 1
     # Every bandit training, trace and structure job reads its task's table file.
-    for rule, count in (("train_bandit_agent", 40), ("dump_bandit_traces", 4)):
+    for rule, count in (
+        ("train_bandit_agent", 40),
+        ("dump_bandit_traces", 4),
+        ("train_bandit_agent_at_width", 12),
+        ("dump_bandit_traces_at_width", 4),
+    ):
         blocks = [b for b in PLAN_ENTRY.split(paper_plan) if b.startswith(f"{rule}:")]
         assert len(blocks) == count
         assert all(re.search(r"input: .*results/gittins/\w+\.h5", b) for b in blocks)
@@ -177,7 +194,8 @@ def test_tiny_end_to_end_run(tiny_run):
     assert len(fig7) == 4 * 5 * 2 and (fig7.n_seeds == 1).all()
     assert r"\toprule" in (results / "fig7.tex").read_text()
     claims = (results / "claims.md").read_text()
-    assert claims.count("\n## ") == 9 and "## 7. All runs converge" in claims
+    assert claims.count("\n## ") == 10 and "## 7. All runs converge" in claims
+    assert "## 8. Reduced-memory meta-learners" in claims
     # The robustness stage: every run under the main analysis and each configured variant.
     config = load_config([os.path.join(REPO, "config.yaml"), TINY])
     n_variants = 1 + len(config["structure"]["variants"])
@@ -207,6 +225,32 @@ def test_tiny_end_to_end_run(tiny_run):
         assert len(runs) == (3 if task == "bernoulli_bandit_beta_1_1" else 4)
         assert (runs.distance_to_opt >= 0).all() and runs.code_version.notna().all()
         assert (results / "convergence" / f"{task}.pdf").stat().st_size > 10_000
+    # Figure 3 of every task, final and untrained (fig3_all).
+    for task in TINY_TASKS:
+        assert (results / "fig3" / f"{task}.pdf").stat().st_size > 10_000
+    # One cell of the width ablation: Bernoulli at N = 2, trained, traced and measured under
+    # its own paths; its main width (32) is the main run, not trained again.
+    cell = results / "ablation" / "width2"
+    checkpoints = Checkpoints.load(
+        cell / "models" / "bernoulli_beta_1_1" / "seed0" / "checkpoints.pt"
+    )
+    assert checkpoints.settings["hidden_size"] == 2
+    assert read_trace(cell / "traces" / "bernoulli_beta_1_1" / "seed0.h5").rnn[
+        "final"
+    ].states.shape == (50, 20, 4)  # (c, h) of 2 units
+    assert not (results / "ablation" / "width32").exists()
+    memory = pd.read_csv(results / "memory.csv")
+    assert list(memory.width) == [2, 32] and list(memory.main) == [False, True]
+    ablated = pd.read_csv(cell / "behaviour" / "bernoulli_beta_1_1.csv")
+    assert memory.final.iloc[0] == ablated.kl_sum[ablated.checkpoint == "final"].iloc[0]
+    main = pd.read_csv(results / "behaviour" / "bernoulli_beta_1_1.csv")
+    assert memory.final.iloc[1] == main.kl_sum[main.checkpoint == "final"].iloc[0]
+    assert (memory.floor == main.constant_kl_sum.iloc[0]).all() and (memory.floor > 0).all()
+    speed = pd.read_csv(results / "width.csv")
+    assert list(speed.width) == [2, 32] and (speed.updates <= speed.final_update).all()
+    for figure in ("fig_memory.pdf", "fig_width.pdf"):
+        assert (results / figure).stat().st_size > 10_000
+    assert "results/ablation/width2/traces/bernoulli_beta_1_1/seed0.h5" in listed
     examples = pd.read_csv(results / "fig1.csv")
     assert set(examples.task) == {"categorical_dir_1_1_1", "bernoulli_bandit_beta_1_1"}
     assert examples.t.max() == 30 and (examples.trained_steps == 20).all()
@@ -216,6 +260,17 @@ def test_tiny_end_to_end_run(tiny_run):
     for episode, rows in rnn.groupby("episode"):
         shown = rows[["p0", "p1", "p2"]].to_numpy()[:20]
         np.testing.assert_allclose(shown, trace.rnn["final"].outputs[episode], atol=1e-6)
+    # The bandit's episodes follow Figure 1's rule, where enough held-out episodes qualify.
+    trace = read_trace(results / "traces" / "bernoulli_bandit_beta_1_1" / "seed0.h5")
+    held_out = split_episodes(50, tuple(config["structure"]["split"]), 2020).test
+    rnn, opt = trace.rnn["final"].actions, trace.opt.actions
+    qualifies = [
+        e
+        for e in held_out
+        if trace.theta[e].argmax() != rnn[e, 0] and len(set(rnn[e])) == 2 == len(set(opt[e]))
+    ]
+    shown = list(dict.fromkeys(examples[examples.task == "bernoulli_bandit_beta_1_1"].episode))
+    assert shown[: len(qualifies)] == qualifies[:3]
     for figure in ("fig1.pdf", "fig2.pdf", "fig3.pdf", "fig4.pdf"):
         assert (results / figure).stat().st_size > 10_000
 
@@ -330,6 +385,8 @@ def test_cli_runs_each_step_without_snakemake(tmp_path):
             *config,
             "--checkpoints",
             str(tmp_path / "m" / "checkpoints.pt"),
+            "--traces",
+            str(tmp_path / "t.h5"),
             "--out",
             str(tmp_path / "e.csv"),
         ],
@@ -378,7 +435,34 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     plan = snakemake("fig1", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
     jobs = planned_jobs(plan.stdout)
     assert jobs["generalisation_examples"] == 1 and jobs["train_predictors"] == 1
-    assert "dump_prediction_traces" not in jobs and "converge" not in jobs
+    # The episodes are chosen from the runs' traces; no analysis is needed.
+    assert jobs["dump_prediction_traces"] == 1 and jobs["dump_bandit_traces"] == 1
+    assert "compare_structure" not in jobs and "converge" not in jobs
+
+
+def test_appendix_targets_plan_only_what_they_need(tmp_path):
+    """fig_memory: the ablation's runs and the main runs of its tasks, nothing else."""
+    plan = snakemake(
+        "results/fig_memory.pdf", "-n", "--cores", "1", "--configfile", TINY, workdir=tmp_path
+    )
+    jobs = planned_jobs(plan.stdout)
+    assert jobs == {
+        "train_predictors": 1,  # bernoulli_beta_1_1 at the main width
+        "train_predictors_at_width": 1,  # and at N = 2
+        "dump_prediction_traces": 1,
+        "dump_prediction_traces_at_width": 1,
+        "measure_behaviour": 1,
+        "measure_behaviour_at_width": 1,
+        "tabulate_ablation": 1,
+        "plot_memory": 1,
+        "total": 8,
+    }
+    assert "results/ablation/width2/models/bernoulli_beta_1_1/seed0/checkpoints.pt" in plan.stdout
+    jobs = planned_jobs(
+        snakemake("fig3_all", "-n", "--cores", "1", "--configfile", TINY, workdir=tmp_path).stdout
+    )
+    assert jobs["plot_fig3_task"] == 4 and jobs["compare_structure"] == 4
+    assert not any("width" in rule or "ablation" in rule for rule in jobs)
 
 
 def test_cli_runs_the_bandit_steps(tmp_path):
@@ -415,6 +499,9 @@ def test_report_shows_every_figure_with_its_caption(tiny_run):
     shown = [f"results/fig{n}.pdf" for n in range(1, 5)]
     shown += [f"results/convergence/{task}.pdf" for task in TINY_TASKS]
     shown += ["results/fig7.csv", "results/claims.md", "results/robustness.md"]
+    shown += [f"results/fig3/{task}.pdf" for task in TINY_TASKS]
+    shown += ["results/fig_memory.pdf", "results/fig_width.pdf"]
+    shown += ["results/memory.csv", "results/width.csv"]
     for path in shown:
         assert f'"{path}": {{"name"' in html, f"{path} is not in the report"
     # Captions come from report/*.rst, rendered with the run's own settings.
@@ -422,4 +509,6 @@ def test_report_shows_every_figure_with_its_caption(tiny_run):
         assert heading in html
     assert "1 training run per task (the paper: 10)" in html
     assert "Convergence over training of bernoulli_bandit_beta_1_1" in html
+    assert "Figure 3 for gaussian_normal_gamma_1" in html
+    assert "Reduced-memory meta-learners" in html and "convergence speed" in html
     assert html.count("Our choices") >= 5

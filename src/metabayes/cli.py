@@ -18,7 +18,8 @@ Examples::
         --traces seed0.h5 seed1.h5 --out convergence.h5 --table convergence.csv \
         --figure convergence.pdf
     python -m metabayes examples categorical_dir_1_1_1 bernoulli_bandit_beta_1_1 \
-        --config config.yaml --checkpoints c.pt b.pt --tables tables.h5 --out fig1.csv
+        --config config.yaml --checkpoints c.pt b.pt --traces c.h5 b.h5 --tables tables.h5 \
+        --out fig1.csv
 
 Bandit tasks take ``--tables`` (the Gittins-table file) for train, trace, structure and
 examples; without it the tables are computed in-process.
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline.generalisation_examples(
             args.tasks,
             args.checkpoints,
+            args.traces,
             args.tables or [],
             evaluation,
             settings.split,
@@ -152,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     examples.add_argument("tasks", nargs="+")
     examples.add_argument("--config", action="append", required=True, help="repeatable")
     examples.add_argument("--checkpoints", nargs="+", required=True, help="one per task")
+    examples.add_argument(
+        "--traces", nargs="+", required=True, help="the same runs' traces (the episodes' choice)"
+    )
     examples.add_argument("--tables", nargs="*", help="Gittins-table files, one per bandit task")
     examples.add_argument("--out", required=True, help="table (CSV)")
     return parser

@@ -28,6 +28,8 @@ _POSITIVE_INT = {"type": "integer", "minimum": 1}
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
 _LEARNING_RATE = {"description": "Adam step size, in (0, 1].", **_POSITIVE_NUMBER, "maximum": 1}
 _SEED = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}  # stored as int64 in HDF5
+MAX_WIDTH = 4096
+"""Widths above this are a typo (the paper's largest network has 256 units)."""
 MIN_EPISODE_LENGTH = 2
 """T = 1 leaves one state per episode after the first input: nothing to compare over time."""
 
@@ -84,6 +86,7 @@ SCHEMA: dict = {
         "bandit",
         "structure",
         "convergence",
+        "ablation",
     ],
     "properties": {
         "tasks": {
@@ -184,6 +187,45 @@ SCHEMA: dict = {
                     **_POSITIVE_INT,
                 },
                 "max_iter": {"description": "SMACOF iterations of the MDS.", **_POSITIVE_INT},
+            },
+        },
+        "ablation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["tasks", "seeds", "widths", "speed_factor"],
+            "properties": {
+                "tasks": {
+                    "description": "Tasks trained at other widths (none: no ablation).",
+                    "type": "array",
+                    "items": {"type": "string", "enum": sorted(TASKS)},
+                    "uniqueItems": True,
+                },
+                "seeds": {
+                    "description": "Training seeds of every width.",
+                    "type": "array",
+                    "items": _SEED,
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "widths": {
+                    "description": "LSTM widths N besides the main one, by task kind.",
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["prediction", "bandit"],
+                    "properties": {
+                        kind: {
+                            "type": "array",
+                            "items": {**_POSITIVE_INT, "maximum": MAX_WIDTH},
+                            "uniqueItems": True,
+                        }
+                        for kind in ("prediction", "bandit")
+                    },
+                },
+                "speed_factor": {
+                    "description": "Convergence speed: within this factor of the final value.",
+                    "type": "number",
+                    "exclusiveMinimum": 1,
+                },
             },
         },
     },

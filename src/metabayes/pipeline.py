@@ -17,13 +17,15 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
+from metabayes.analysis.ablation import memory_table, speed_table
 from metabayes.analysis.claims import claims_markdown
 from metabayes.analysis.convergence import analyse, convergence_table
 from metabayes.analysis.coordinates import Coordinates
-from metabayes.analysis.generalisation import N_EXAMPLES, example_length
+from metabayes.analysis.generalisation import N_EXAMPLES, example_episodes, example_length
 from metabayes.analysis.robustness import robustness_markdown, robustness_table
 from metabayes.analysis.structure import split_episodes
 from metabayes.analysis.structure_runs import Variant, compare_run, structure_table
@@ -460,26 +462,32 @@ def plot_convergence(convergence_paths: Sequence[PathLike], figure_path: PathLik
 def generalisation_examples(
     tasks: Sequence[str],
     checkpoint_paths: Sequence[PathLike],
+    trace_paths: Sequence[PathLike],
     tables_paths: Sequence[PathLike],
     evaluation: EvaluationSettings,
     split: Sequence[float],
     csv_path: PathLike,
 ) -> None:
     """The final meta-learner of each task and Opt on three episodes run to 1.5 T steps
-    (paper Fig. 1): the first held-out episodes of the structural split, continued from their
-    θ. ``tables_paths`` are the Gittins-table files of the tasks among ``tasks`` whose kind
-    uses them (the bandits), in their order (none: computed in-process)."""
+    (paper Fig. 1): held-out episodes of the structural split chosen from the run's trace
+    (:func:`metabayes.analysis.generalisation.example_episodes`), continued from their θ.
+    ``trace_paths`` are the traces of the same runs as ``checkpoint_paths``;
+    ``tables_paths`` the Gittins-table files of the tasks among ``tasks`` whose kind uses
+    them (the bandits), in their order (none: computed in-process)."""
     torch.set_num_threads(1)
     with_tables = [task for task in tasks if kind_of(task).uses_tables]
     if tables_paths and len(tables_paths) != len(with_tables):
         raise ValueError(f"expected one Gittins-table file per bandit task of {with_tables}")
     tables_of = dict(zip(with_tables, tables_paths, strict=True)) if tables_paths else {}
-    chosen = split_episodes(evaluation.n_episodes, tuple(split), evaluation.seed).test
-    chosen = chosen[:N_EXAMPLES]
+    held_out = split_episodes(evaluation.n_episodes, tuple(split), evaluation.seed).test
     steps = example_length(evaluation.episode_length)
     tables = []
-    for task, path in zip(tasks, checkpoint_paths, strict=True):
+    for task, path, trace_path in zip(tasks, checkpoint_paths, trace_paths, strict=True):
         checkpoints = Checkpoints.load(path)
+        trace = read_trace(trace_path)
+        if (trace.task, trace.seed) != (task, checkpoints.seed):
+            raise ValueError(f"{trace_path} is not the trace of {task} seed {checkpoints.seed}")
+        chosen = example_episodes(trace, held_out, N_EXAMPLES)
         final = _label_networks(task, checkpoints)["final"]
         table = kind_of(task).examples(
             TASKS[task], final, evaluation, chosen, steps, tables_of.get(task)
@@ -519,11 +527,70 @@ def plot_fig4(table_path: PathLike, figure_path: PathLike) -> None:
     figures.save(figures.plot_fig4(pd.read_csv(table_path)), figure_path)
 
 
-def plot_fig3(comparison_paths: Sequence[PathLike], figure_path: PathLike) -> None:
+def plot_fig3(
+    comparison_paths: Sequence[PathLike], trace_paths: Sequence[PathLike], figure_path: PathLike
+) -> None:
+    """Figure 3 from the comparison files of its runs; the lines are Figure 1's episodes,
+    chosen from the runs' traces (:func:`_fig3_lines`)."""
     from metabayes.plotting import figures
 
     files = [read_comparisons(path) for path in comparison_paths]
-    figures.save(figures.plot_fig3(files), figure_path)
+    lines = [_fig3_lines(f, path) for f, path in zip(files, trace_paths, strict=True)]
+    figures.save(figures.plot_fig3(files, lines=lines), figure_path)
+
+
+def plot_fig3_task(comparison_path: PathLike, trace_path: PathLike, figure_path: PathLike) -> None:
+    """A task's Figure 3 (App. D.5) at its final checkpoint and untrained (App. D.1)."""
+    from metabayes.plotting import figures
+
+    comparison = read_comparisons(comparison_path)
+    lines = _fig3_lines(comparison, trace_path)
+    figure = figures.plot_fig3([comparison] * 2, labels=("final", "init"), lines=[lines] * 2)
+    figures.save(figure, figure_path)
+
+
+def _fig3_lines(comparison, trace_path: PathLike) -> np.ndarray:
+    """The episodes Figure 3 draws as lines: Figure 1's rule on the run's trace."""
+    trace = read_trace(trace_path)
+    if (trace.task, trace.seed) != (comparison.task, comparison.seed):
+        raise ValueError(f"{trace_path} is not the trace of {comparison.task} {comparison.seed}")
+    return example_episodes(trace, comparison.split.test)
+
+
+def tabulate_ablation(
+    behaviour_paths: Sequence[PathLike],
+    widths: Sequence[int],
+    seeds: Sequence[int],
+    main_width: dict[str, int],
+    speed_factor: float,
+    memory_path: PathLike,
+    speed_path: PathLike,
+) -> None:
+    """The width ablation's tables (App. D.7, D.3) from the behaviour tables of every (task,
+    width), whose width is at the same position of ``widths``; rows of other seeds (a main
+    run's table holds all main seeds) are left out."""
+    tables = [pd.read_csv(path) for path in behaviour_paths]
+    tables = [table[table.seed.isin(seeds)] for table in tables]
+    for path, table in zip(behaviour_paths, tables, strict=True):
+        missing = sorted(set(seeds) - set(table.seed))
+        if missing:
+            raise ValueError(f"{path} has no rows of seeds {missing}")
+    write_csv(memory_table(tables, widths, main_width), memory_path)
+    write_csv(speed_table(tables, widths, speed_factor), speed_path)
+
+
+def plot_memory(table_path: PathLike, figure_path: PathLike) -> None:
+    """The width ablation's final behaviour against the width (App. D.7)."""
+    from metabayes.plotting import ablation, figures
+
+    figures.save(ablation.plot_memory(pd.read_csv(table_path)), figure_path)
+
+
+def plot_width(table_path: PathLike, figure_path: PathLike) -> None:
+    """The width ablation's convergence speed against the width (App. D.3)."""
+    from metabayes.plotting import ablation, figures
+
+    figures.save(ablation.plot_width(pd.read_csv(table_path)), figure_path)
 
 
 def write_claims(
@@ -531,11 +598,14 @@ def write_claims(
     structure_paths: Sequence[PathLike],
     convergence_paths: Sequence[PathLike],
     claims_path: PathLike,
+    memory_path: PathLike | None = None,
 ) -> None:
-    """The claims table (markdown) from the behaviour, structure and convergence tables."""
+    """The claims table (markdown) from the behaviour, structure and convergence tables, and
+    the width ablation's memory table where there is one (App. D.7's claim)."""
     structure = _concat(structure_paths)
     values = per_seed_values(_concat(behaviour_paths), structure)
-    text = claims_markdown(values, structure, _concat(convergence_paths))
+    memory = None if memory_path is None else pd.read_csv(memory_path)
+    text = claims_markdown(values, structure, _concat(convergence_paths), memory)
     with atomic_path(claims_path) as tmp:
         tmp.write_text(text)
     for line in text.splitlines():

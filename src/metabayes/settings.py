@@ -14,7 +14,7 @@ of its own. Each part is documented beside its fields:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from metabayes.analysis.structure import EmbeddingSettings
 from metabayes.analysis.structure_runs import Variant
@@ -55,6 +55,24 @@ class ConvergenceSettings:
 
 
 @dataclass(frozen=True)
+class AblationSettings:
+    """The memory-size experiments of App. D.3 and D.7 (config block ``ablation``).
+
+    ``widths`` holds, per task kind, every LSTM width of the comparison in increasing order,
+    the kind's main width (its training ``hidden_size``) included.
+    """
+
+    tasks: tuple[str, ...]  # tasks trained at every width (empty: no ablation)
+    seeds: tuple[int, ...]  # training seeds of every width
+    widths: dict[str, tuple[int, ...]]  # per kind: the widths, main one included
+    speed_factor: float  # convergence speed: first checkpoint within this factor of final
+
+    def widths_of(self, task: str) -> tuple[int, ...]:
+        """The widths a task is trained at (its kind's)."""
+        return self.widths[kind_of(task).name]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a validated config sets, typed.
 
@@ -67,6 +85,7 @@ class Settings:
         variants: the robustness stage's analysis variants, the main one first, no repeats.
         convergence: the convergence analysis.
         threads: torch threads per job, per stage (``prediction``, ``bandit``, ``structure``).
+        ablation: the memory-size experiments.
     """
 
     tasks: tuple[str, ...]
@@ -77,6 +96,18 @@ class Settings:
     variants: tuple[Variant, ...]
     convergence: ConvergenceSettings
     threads: dict[str, int]
+    ablation: AblationSettings
+
+    def training_of(
+        self, task: str, width: int | None = None
+    ) -> PredictionSettings | BanditSettings:
+        """A task's training settings (its kind's), at LSTM width ``width`` if given."""
+        settings = self.training[kind_of(task).name]
+        return settings if width is None else replace(settings, hidden_size=width)
+
+    def main_width(self, task: str) -> int:
+        """The LSTM width of a task's main runs."""
+        return self.training[kind_of(task).name].hidden_size
 
     def structure_of(self, task: str) -> StructureSettings:
         """The structural-comparison settings of a task (its kind's)."""
@@ -112,6 +143,7 @@ class Settings:
             variants=tuple(variants),
             convergence=ConvergenceSettings(**config["convergence"]),
             threads={stage: config[stage]["threads"] for stage in (*KINDS, "structure")},
+            ablation=_ablation(config),
         )
 
 
@@ -120,6 +152,17 @@ def _training(config: dict, kind: str) -> PredictionSettings | BanditSettings:
     settings_type = KINDS[kind].settings_type
     block = {f.name: config[kind][f.name] for f in fields(settings_type) if f.name in config[kind]}
     return settings_type(episode_length=config["episode_length"], **block)
+
+
+def _ablation(config: dict) -> AblationSettings:
+    """The ablation block, each kind's main width added to its widths."""
+    block = config["ablation"]
+    widths = {
+        kind: tuple(sorted({*block["widths"][kind], config[kind]["hidden_size"]})) for kind in KINDS
+    }
+    return AblationSettings(
+        tuple(block["tasks"]), tuple(block["seeds"]), widths, float(block["speed_factor"])
+    )
 
 
 def _embedding(block: dict, kind: str) -> EmbeddingSettings:

@@ -8,4 +8,5 @@ pipeline.write_claims(
     structure_paths=snakemake.input.structure,
     convergence_paths=snakemake.input.convergence,
     claims_path=snakemake.output.claims,
+    memory_path=snakemake.input.get("memory") or None,
 )

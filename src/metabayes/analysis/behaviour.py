@@ -29,12 +29,25 @@ def prediction_dissimilarity(
     return family.kl(opt_outputs, rnn_outputs).mean(axis=0)
 
 
+def constant_dissimilarity(opt_outputs: np.ndarray, family: Family) -> float:
+    """Eq. 2 of the best predictor that ignores the data: Opt's prior predictive at every step.
+
+    Opt's first output (before any observation) is the prior predictive, the mean of Opt's
+    predictive at every later step over the task's episodes; of all constant predictors it
+    minimises the expected KL from Opt. It is the floor of a meta-learner without memory.
+    """
+    prior = np.broadcast_to(opt_outputs[:, :1], opt_outputs.shape)
+    return float(prediction_dissimilarity(opt_outputs, prior, family).sum())
+
+
 def behaviour_table(trace: Trace, family: Family) -> pd.DataFrame:
     """Eq. 2 for every checkpoint of a trace: one row per checkpoint, summed and per step.
 
-    Columns: task, seed, checkpoint (label), update, kl_sum (eq. 2), kl_t1 … kl_tT, and the
-    trace's config_hash and code_version (provenance).
+    Columns: task, seed, checkpoint (label), update, kl_sum (eq. 2), kl_t1 … kl_tT,
+    ``constant_kl_sum`` (eq. 2 of the best constant predictor: :func:`constant_dissimilarity`,
+    the same on every row), and the trace's config_hash and code_version (provenance).
     """
+    constant = constant_dissimilarity(trace.opt.outputs, family)
     rows = []
     for label in trace.labels:
         per_step = prediction_dissimilarity(trace.opt.outputs, trace.rnn[label].outputs, family)
@@ -46,6 +59,7 @@ def behaviour_table(trace: Trace, family: Family) -> pd.DataFrame:
                 "update": trace.rnn[label].update,
                 "kl_sum": per_step.sum(),
                 **{f"kl_t{t + 1}": v for t, v in enumerate(per_step)},
+                "constant_kl_sum": constant,
                 "config_hash": trace.attrs.get("config_hash", ""),
                 "code_version": trace.attrs.get("code_version", ""),
             }
@@ -93,7 +107,9 @@ def bandit_behaviour_table(trace: Trace, gamma: float) -> pd.DataFrame:
     ``eq3_se``; ``reward_gap_t1 … _tT``, the per-step mean of r^Opt − r^RNN; for each agent
     (``rnn``, ``gittins``, ``dp``, ``random``) ``<agent>_return``,
     ``<agent>_return_undiscounted``, ``<agent>_regret``, ``<agent>_regret_discounted``
-    (the reference agents' columns repeat on every row); config_hash and code_version.
+    (the reference agents' columns repeat on every row); ``random_eq3``, eq. 3 of the random
+    policy (the floor of a meta-learner without memory, on every row); config_hash and
+    code_version.
     """
     references = {"gittins": trace.opt, **trace.baselines}
     fixed = {
@@ -101,6 +117,7 @@ def bandit_behaviour_table(trace: Trace, gamma: float) -> pd.DataFrame:
         for name, agent in references.items()
         for key, value in bandit_performance(agent, trace.theta, gamma).items()
     }
+    random_eq3, _ = bandit_dissimilarity(trace.opt.rewards, trace.baselines["random"].rewards)
     rows = []
     for label in trace.labels:
         rnn = trace.rnn[label]
@@ -118,6 +135,7 @@ def bandit_behaviour_table(trace: Trace, gamma: float) -> pd.DataFrame:
                 **{f"reward_gap_t{t + 1}": v for t, v in enumerate(per_step)},
                 **{f"rnn_{key}": value for key, value in performance.items()},
                 **fixed,
+                "random_eq3": random_eq3,
                 "config_hash": trace.attrs.get("config_hash", ""),
                 "code_version": trace.attrs.get("code_version", ""),
             }

@@ -72,8 +72,9 @@ class Claim:
     title: str
     source: str
     criterion: str
-    test: Callable[[_Values], tuple[bool | None, str]]  # per task: (holds, the numbers);
-    # None: undecided, the criterion lies within the noise of the measurement
+    test: Callable[[_Values], tuple[bool | None, str]] | None  # per task: (holds, the
+    # numbers), holds None: undecided, within the noise of the measurement; test None: the
+    # claim is tested on another table (MEMORY_CLAIM)
     kinds: tuple[str, ...] = ("prediction", "bandit")
 
 
@@ -197,6 +198,49 @@ CLAIMS = (
 )
 
 
+MEMORY_CLAIM = Claim(
+    "Reduced-memory meta-learners cannot behave like Opt; at the main width they do",
+    "§4.1, App. D.7",
+    "for every width whose memory (c, h) holds fewer numbers than the Bayes state (2N < d), "
+    "every seed's final eq. 2 / eq. 3 stays above claim 1's bound "
+    f"({BEHAVIOUR_SMALL['prediction']} / {BEHAVIOUR_SMALL['bandit']}; for eq. 3 by more "
+    f"than {SEPARATED:g} standard errors, "
+    "within them: undecided), and the main width's final median is within it; tasks without "
+    "such a width are not tested",
+    test=None,  # tested on the memory table: memory_claim_rows
+)
+"""App. D.7's claim, tested on :func:`metabayes.analysis.ablation.memory_table`."""
+
+
+def memory_claim_rows(memory: pd.DataFrame) -> list[tuple[str, bool | None, str]]:
+    """:data:`MEMORY_CLAIM` per task: (task, holds, the numbers), for the tasks of the memory
+    table with a width below the Bayes state dimension and the main width."""
+    rows = []
+    for task, runs in memory.groupby("task", sort=False):
+        bound = BEHAVIOUR_SMALL[runs.kind.iloc[0]]
+        small, main = runs[runs.memory_dim < runs.bayes_dim], runs[runs.main]
+        if small.empty or main.empty:
+            continue
+        noise = SEPARATED * small.final_se.fillna(0.0)
+        above = bool((small.final - noise > bound).all())
+        within_noise = not above and bool((small.final + noise > bound).all())
+        closes = bool(main.final.median() <= bound)
+        holds: bool | None = None if within_noise and closes else above and closes
+        parts = [
+            f"N = {width}: final {_spread(cell.final)}, untrained {_spread(cell.untrained)}, "
+            f"{cell.floor_name.iloc[0]} {_g(cell.floor.iloc[0])}"
+            for width, cell in small.groupby("width")
+        ]
+        parts.append(f"main N = {main.width.iloc[0]}: final {_spread(main.final)}")
+        rows.append((task, holds, f"Bayes state {runs.bayes_dim.iloc[0]}; " + "; ".join(parts)))
+    return rows
+
+
+def _spread(values: pd.Series) -> str:
+    """Median [min, max] over seeds."""
+    return f"{_g(values.median())} [{_g(values.min())}, {_g(values.max())}]"
+
+
 STRUCTURAL = (3, 4, 5, 6)
 """The claims (numbered from 1 as in :data:`CLAIMS`) that rest on the structural comparison,
 and so on its analysis choices."""
@@ -251,7 +295,10 @@ def yes_no(holds: bool | None) -> str:
 
 
 def claims_markdown(
-    values: pd.DataFrame, structure: pd.DataFrame, convergence: pd.DataFrame
+    values: pd.DataFrame,
+    structure: pd.DataFrame,
+    convergence: pd.DataFrame,
+    memory: pd.DataFrame | None = None,
 ) -> str:
     """The claims file: a summary table, then each claim's numbers per task.
 
@@ -259,8 +306,15 @@ def claims_markdown(
         values: per-seed values (:func:`metabayes.analysis.summary.per_seed_values`).
         structure: the rows of the structure tables.
         convergence: the per-run distances to Opt.
+        memory: the width ablation's memory table, for :data:`MEMORY_CLAIM` (None: no
+            ablation; the claim is left out).
     """
     results = evaluate(values, convergence)
+    if memory is not None:
+        rows = memory_claim_rows(memory)
+        results.append(
+            (len(CLAIMS) + 1, MEMORY_CLAIM, verdict([holds for _, holds, _ in rows]), rows)
+        )
     seeds = sorted(set(values.groupby("task").seed.nunique()))
     lines = [
         "# The paper's claims and what this run measured",

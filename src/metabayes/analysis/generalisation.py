@@ -1,11 +1,12 @@
 """Behaviour on a few episodes run past the training horizon (paper §3.2, Fig. 1).
 
 A trained meta-learner and the Bayes-optimal agent read the same episodes for 1.5 T steps
-(30 at the paper's T = 20), although the meta-learner was trained on T. The episodes are the
-first held-out episodes of the structural split (:func:`metabayes.analysis.structure.
-split_episodes`), i.e. the ones Figure 3 draws as lines, as in the paper; their first T steps
-are exactly the evaluation episodes of the traces, and the steps after T are drawn from the
-same θ with their own random stream.
+(30 at the paper's T = 20), although the meta-learner was trained on T. The episodes are
+held-out episodes of the structural split (:func:`metabayes.analysis.structure.
+split_episodes`) chosen by one rule for every run (:func:`example_episodes`), and Figure 3
+draws the same episodes as lines, as in the paper; their first T steps are exactly the
+evaluation episodes of the traces, and the steps after T are drawn from the same θ with their
+own random stream.
 """
 
 from __future__ import annotations
@@ -20,11 +21,32 @@ from metabayes.bandits.games import play
 from metabayes.families import Categorical
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
-from metabayes.tasks import Episodes, PredictionTask
+from metabayes.tasks import Episodes, PredictionTask, task_kind
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
+from metabayes.traces import Trace
 
 N_EXAMPLES = 3
 """Episodes shown (paper Fig. 1)."""
+
+
+def example_episodes(trace: Trace, held_out: np.ndarray, n: int = N_EXAMPLES) -> np.ndarray:
+    """The episodes Figures 1 and 3 show for a run: n held-out episodes, chosen from its trace.
+
+    Prediction: the first n held-out episodes (in every one the predictions move from the
+    prior towards θ). Bandits: the first n held-out episodes in which the better arm (larger
+    θ) is not the one the final meta-learner pulls first, and both the final meta-learner and
+    Opt pull each arm at least once within the trace's T steps: each panel then shows both
+    agents leaving the first arm for the better one. Where fewer qualify, the next held-out
+    episodes fill the rest, in order.
+    """
+    if task_kind(trace.task) != "bandit":
+        return held_out[:n]
+    rnn, opt = trace.rnn["final"].actions[held_out], trace.opt.actions[held_out]
+    better = trace.theta[held_out].argmax(axis=1)
+    both_arms = [(actions.min(axis=1) == 0) & (actions.max(axis=1) == 1) for actions in (rnn, opt)]
+    shows = (better != rnn[:, 0]) & both_arms[0] & both_arms[1]
+    order = np.concatenate([held_out[shows], held_out[~shows]])
+    return order[:n]
 
 
 def example_length(T: int) -> int:

@@ -138,22 +138,34 @@ _PANELS = (
 )
 
 
-def plot_fig3(files: Sequence[ComparisonFile], label: str = "final") -> plt.Figure:
+def plot_fig3(
+    files: Sequence[ComparisonFile],
+    labels: Sequence[str] | None = None,
+    lines: Sequence[np.ndarray] | None = None,
+) -> plt.Figure:
     """For each comparison file, four panels as the paper's Figure 3: the Opt and RNN state
     spaces on their first two whitened principal components, and the two embeddings, each
     point coloured by the output emitted there (for embeddings, the output at the embedded
-    state); held-out episodes only, with the first three drawn as lines and D_s printed."""
+    state); held-out episodes only, some drawn as lines, and D_s printed.
+
+    Args:
+        files: the comparison files, one block each.
+        labels: the checkpoint each block draws (default: final).
+        lines: the episodes each block draws as lines (default: the first three held out).
+    """
+    labels = ["final"] * len(files) if labels is None else labels
+    if lines is None:
+        lines = [f.split.test[:N_EPISODE_LINES] for f in files]
     fig = plt.figure(figsize=(5.2 * len(files), 5.6))
     grids = fig.add_gridspec(1, len(files), wspace=0.18)
-    for grid, comparison in zip(grids, files, strict=True):
-        _fig3_block(fig, grid, comparison, label)
+    for grid, comparison, label, episodes in zip(grids, files, labels, lines, strict=True):
+        _fig3_block(fig, grid, comparison, label, episodes)
     return fig
 
 
-def _fig3_block(fig, grid, comparison: ComparisonFile, label: str) -> None:
+def _fig3_block(fig, grid, comparison: ComparisonFile, label: str, lines: np.ndarray) -> None:
     checkpoint = comparison.checkpoints[label]
     test = comparison.split.test
-    lines = test[:N_EPISODE_LINES]
     cells = grid.subgridspec(2, 2, hspace=0.32, wspace=0.12)
     for (row, col), key, title in _PANELS:
         ax = fig.add_subplot(cells[row, col])

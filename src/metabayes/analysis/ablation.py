@@ -1,0 +1,136 @@
+"""The memory-size experiments of the paper's appendix: behaviour by LSTM width.
+
+App. D.7 shows "reduced-memory agents, which cannot retain enough information to perform
+optimally" (§4.1), and App. D.3 the "preliminary ablations that investigate convergence speed
+of training" behind the choice of architecture (§3.1, footnote 4). The appendix is not
+available to us; these are our versions of both, from the behaviour tables (one row per
+checkpoint) of runs trained at several LSTM widths N with otherwise the main settings:
+
+- :func:`memory_table`: per task, width and seed, the final eq. 2 / eq. 3 beside the untrained
+  one and the floor of an agent without memory (the best constant predictor, the random
+  policy), with the memory's size (the 2N numbers of (c, h)) and the Bayes state's;
+- :func:`speed_table`: per task, width and seed, the updates until eq. 2 / eq. 3 first comes
+  within a factor of its final value (convergence speed).
+
+The claim of App. D.7 is checked from the memory table in :mod:`metabayes.analysis.claims`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metabayes.tasks import TASKS, task_kind
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A kind's behavioural measure in its behaviour tables, and its memoryless floor."""
+
+    column: str  # the measure per checkpoint
+    se: str | None  # its standard error, where it is a noisy mean
+    floor: str  # the measure of the best agent without memory (same on every row)
+    name: str  # how figures and tables name the measure
+    floor_name: str  # and the floor
+
+
+MEASURES = {
+    "prediction": Measure("kl_sum", None, "constant_kl_sum", "eq. 2", "best constant predictor"),
+    "bandit": Measure("eq3", "eq3_se", "random_eq3", "eq. 3", "random policy"),
+}
+
+
+def bayes_state_dim(task: str) -> int:
+    """Numbers in the Bayes-optimal agent's state: the sufficient statistics of the task's
+    conjugate model (prediction), of both arms' (bandits)."""
+    spec = TASKS[task]
+    models = spec.arm_models if task_kind(task) == "bandit" else (spec.model,)
+    return sum(model.stats_dim for model in models)
+
+
+def memory_table(
+    behaviour: Sequence[pd.DataFrame], widths: Sequence[int], main_width: dict[str, int]
+) -> pd.DataFrame:
+    """Final and untrained behaviour of every run of every width, one row per run.
+
+    Args:
+        behaviour: behaviour tables (rows of one task's runs at one width), in the order of
+            ``widths``; only their ``init`` and ``final`` rows are read.
+        widths: the LSTM width of each table.
+        main_width: per kind, the width of the main runs.
+
+    Columns: task, kind, measure, width, memory_dim (2N), bayes_dim, main (the main width),
+    seed, untrained, final, final_se (NaN where the measure is exact), floor (the measure of
+    the best agent without memory), floor_name, final_update.
+    """
+    rows = []
+    for table, width in zip(behaviour, widths, strict=True):
+        for (task, seed), run in table.groupby(["task", "seed"], sort=True):
+            kind = task_kind(task)
+            measure = MEASURES[kind]
+            final = run[run.checkpoint == "final"].iloc[0]
+            init = run[run.checkpoint == "init"].iloc[0]
+            rows.append(
+                {
+                    "task": task,
+                    "kind": kind,
+                    "measure": measure.name,
+                    "width": width,
+                    "memory_dim": 2 * width,
+                    "bayes_dim": bayes_state_dim(task),
+                    "main": width == main_width[kind],
+                    "seed": seed,
+                    "untrained": init[measure.column],
+                    "final": final[measure.column],
+                    "final_se": final[measure.se] if measure.se else np.nan,
+                    "floor": final[measure.floor],
+                    "floor_name": measure.floor_name,
+                    "final_update": final["update"],
+                }
+            )
+    return pd.DataFrame(rows).sort_values(["task", "width", "seed"], ignore_index=True)
+
+
+def speed_table(
+    behaviour: Sequence[pd.DataFrame], widths: Sequence[int], factor: float
+) -> pd.DataFrame:
+    """Convergence speed of every run of every width, one row per run.
+
+    A run's speed is the update of its first checkpoint whose measure is within ``factor``
+    of the run's final value, m ≤ factor × max(m_final, SE_final): a final eq. 3 below its
+    standard error (a mean over K episodes) counts as that error, since it cannot be
+    resolved further. Checkpoints are log-spaced, so the update is known to within the
+    spacing of the checkpoints around it (``previous_update`` is the one before).
+
+    Columns: task, kind, measure, width, seed, final, threshold, updates (to within the
+    factor), previous_update, final_update.
+    """
+    rows = []
+    for table, width in zip(behaviour, widths, strict=True):
+        for (task, seed), run in table.groupby(["task", "seed"], sort=True):
+            kind = task_kind(task)
+            measure = MEASURES[kind]
+            run = run.sort_values("update")
+            final = run[run.checkpoint == "final"].iloc[0]
+            resolution = final[measure.se] if measure.se else 0.0
+            threshold = factor * max(final[measure.column], resolution)
+            within = np.flatnonzero(run[measure.column].to_numpy() <= threshold)[0]
+            updates = run["update"].to_numpy()
+            rows.append(
+                {
+                    "task": task,
+                    "kind": kind,
+                    "measure": measure.name,
+                    "width": width,
+                    "seed": seed,
+                    "final": final[measure.column],
+                    "threshold": threshold,
+                    "updates": updates[within],
+                    "previous_update": updates[within - 1] if within > 0 else np.nan,
+                    "final_update": final["update"],
+                }
+            )
+    return pd.DataFrame(rows).sort_values(["task", "width", "seed"], ignore_index=True)
