@@ -94,6 +94,7 @@ def test_speed_is_the_first_checkpoint_within_the_factor_of_the_final_value():
     assert speed.threshold.iloc[0] == pytest.approx(0.02)
     assert speed.updates.iloc[0] == 100 and speed.previous_update.iloc[0] == 10
     assert speed.final_update.iloc[0] == 2000
+    assert speed.updates_to_bound.iloc[0] == 100  # claim 1's bound, 0.05 nats
     # A bandit's final eq. 3 below its standard error counts as that error.
     noisy = bandit_table([0.001], se=0.05)
     speed = speed_table([noisy], [8], factor=2.0)
@@ -103,6 +104,9 @@ def test_speed_is_the_first_checkpoint_within_the_factor_of_the_final_value():
     flat = run_rows(task, 0, [0, 10, 100], [0.03, 0.02, 0.02], constant_kl_sum=1.0)
     speed = speed_table([flat], [1], factor=2.0)
     assert speed.updates.iloc[0] == 0 and np.isnan(speed.previous_update.iloc[0])
+    # A run that never reaches claim 1's bound has no update for it.
+    stuck = run_rows(task, 0, [0, 10, 100], [3.0, 2.9, 2.8], constant_kl_sum=2.8)
+    assert np.isnan(speed_table([stuck], [1], factor=2.0).updates_to_bound.iloc[0])
 
 
 def test_memory_claim_needs_a_lasting_gap_below_the_bayes_state_and_none_at_the_main_width():

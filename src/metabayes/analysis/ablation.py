@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metabayes.analysis.claims import BEHAVIOUR_SMALL
 from metabayes.tasks import TASKS, task_kind
 
 
@@ -105,8 +106,13 @@ def speed_table(
     resolved further. Checkpoints are log-spaced, so the update is known to within the
     spacing of the checkpoints around it (``previous_update`` is the one before).
 
+    Beside it, ``updates_to_bound``: the first checkpoint whose measure is within claim 1's
+    bound (:data:`metabayes.analysis.claims.BEHAVIOUR_SMALL`), the same level for every width
+    (NaN: never). With a learning rate annealed to 0 the measure can keep falling to the last
+    update, and then the factor's criterion only finds the end of training.
+
     Columns: task, kind, measure, width, seed, final, threshold, updates (to within the
-    factor), previous_update, final_update.
+    factor), previous_update, updates_to_bound, final_update.
     """
     rows = []
     for table, width in zip(behaviour, widths, strict=True):
@@ -117,8 +123,9 @@ def speed_table(
             final = run[run.checkpoint == "final"].iloc[0]
             resolution = final[measure.se] if measure.se else 0.0
             threshold = factor * max(final[measure.column], resolution)
-            within = np.flatnonzero(run[measure.column].to_numpy() <= threshold)[0]
-            updates = run["update"].to_numpy()
+            values, updates = run[measure.column].to_numpy(), run["update"].to_numpy()
+            within = np.flatnonzero(values <= threshold)[0]
+            bounded = np.flatnonzero(values <= BEHAVIOUR_SMALL[kind])
             rows.append(
                 {
                     "task": task,
@@ -130,6 +137,7 @@ def speed_table(
                     "threshold": threshold,
                     "updates": updates[within],
                     "previous_update": updates[within - 1] if within > 0 else np.nan,
+                    "updates_to_bound": updates[bounded[0]] if bounded.size else np.nan,
                     "final_update": final["update"],
                 }
             )
