@@ -38,6 +38,7 @@ def plot_memory(memory: pd.DataFrame) -> plt.Figure:
         ax.set_ylabel(f"final {measure}" + (" (nats)" if kind == "prediction" else ""))
         ax.set_title(f"{task}\nBayes state: {runs.bayes_dim.iloc[0]} numbers", fontsize=9)
     axes[0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
     return fig
 
 
@@ -65,9 +66,11 @@ def plot_width(speed: pd.DataFrame) -> plt.Figure:
         )
         ax.axhline(last, color="black", ls=":", lw=1, label="last update")
         ax.set_yscale("symlog", linthresh=10)
+        ax.set_ylim(bottom=0)
         ax.set_ylabel(f"updates ({runs.measure.iloc[0]})")
         ax.set_title(task, fontsize=9)
     axes[0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
     return fig
 
 
@@ -76,7 +79,6 @@ def _panels(n: int) -> tuple[plt.Figure, list]:
     for ax in axes[0]:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("LSTM width N")
-    fig.tight_layout()
     return fig, list(axes[0])
 
 
