@@ -10,9 +10,9 @@ use rule train_predictors as train_predictors_at_width with:
         checkpoints=ablation_outputs(widened(PATH.checkpoints)),
         training_logs=ablation_outputs(widened(PATH.training_log)),
     log:
-        widened("results/logs/train_predictors/{task}.log"),
+        "results/logs/train_predictors_at_width/width{width}/{task}.log",
     benchmark:
-        widened("results/benchmarks/train_predictors/{task}.tsv")
+        "results/benchmarks/train_predictors_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
         task=alternation(
             [t for t in ABLATION_TRAINED if t in KINDS["prediction"].tasks]
@@ -27,9 +27,9 @@ use rule train_bandit_agent as train_bandit_agent_at_width with:
         checkpoints=widened(PATH.checkpoints),
         training_log=widened(PATH.training_log),
     log:
-        widened("results/logs/train_bandit_agent/{task}/seed{seed}.log"),
+        "results/logs/train_bandit_agent_at_width/width{width}/{task}/seed{seed}.log",
     benchmark:
-        widened("results/benchmarks/train_bandit_agent/{task}/seed{seed}.tsv")
+        "results/benchmarks/train_bandit_agent_at_width/width{width}/{task}/seed{seed}.tsv"
     wildcard_constraints:
         task=alternation([t for t in ABLATION_TRAINED if t in KINDS["bandit"].tasks]),
     params:
@@ -42,9 +42,9 @@ use rule dump_prediction_traces as dump_prediction_traces_at_width with:
     output:
         traces=ablation_outputs(widened(PATH.trace)),
     log:
-        widened("results/logs/dump_prediction_traces/{task}.log"),
+        "results/logs/dump_prediction_traces_at_width/width{width}/{task}.log",
     benchmark:
-        widened("results/benchmarks/dump_prediction_traces/{task}.tsv")
+        "results/benchmarks/dump_prediction_traces_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
         task=alternation(
             [t for t in ABLATION_TRAINED if t in KINDS["prediction"].tasks]
@@ -61,9 +61,9 @@ use rule dump_bandit_traces as dump_bandit_traces_at_width with:
     output:
         traces=ablation_outputs(widened(PATH.trace)),
     log:
-        widened("results/logs/dump_bandit_traces/{task}.log"),
+        "results/logs/dump_bandit_traces_at_width/width{width}/{task}.log",
     benchmark:
-        widened("results/benchmarks/dump_bandit_traces/{task}.tsv")
+        "results/benchmarks/dump_bandit_traces_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
         task=alternation([t for t in ABLATION_TRAINED if t in KINDS["bandit"].tasks]),
     params:
@@ -78,9 +78,9 @@ use rule measure_behaviour as measure_behaviour_at_width with:
         tables=ablation_outputs(widened(PATH.behaviour_of_seed)),
         table=widened(PATH.behaviour),
     log:
-        widened("results/logs/measure_behaviour/{task}.log"),
+        "results/logs/measure_behaviour_at_width/width{width}/{task}.log",
     benchmark:
-        widened("results/benchmarks/measure_behaviour/{task}.tsv")
+        "results/benchmarks/measure_behaviour_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
         task=alternation(ABLATION_TRAINED),
 

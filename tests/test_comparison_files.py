@@ -72,3 +72,14 @@ def test_comparison_file_bytes_do_not_depend_on_the_order_of_settings_keys(tmp_p
         write_comparisons(path, comparisons, machines, {"init": 0, "final": 1}, split, attrs)
     assert file_digest(paths[0]) == file_digest(paths[1])
     assert read_comparisons(paths[0]).attrs["settings"] == json.dumps(settings, sort_keys=True)
+
+
+def test_fig3_colour_legend_names_what_the_colours_are():
+    """Three Student-t parameters are not probabilities: their legend must not say RGB."""
+    from metabayes.plotting.figures import _colour_legend
+
+    probabilities = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    student_t = np.array([[0.1, 2.5, 3.0], [-0.4, 1.2, 5.0]])
+    assert "(red, green, blue)" in _colour_legend(probabilities, {})
+    assert "first predictive parameter" in _colour_legend(student_t, {})
+    assert "P(arm 1)" in _colour_legend(np.array([[0.3, 0.7]]), {"kind": "bandit"})

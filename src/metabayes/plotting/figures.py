@@ -199,7 +199,7 @@ def _fig3_block(fig, grid, comparison: ComparisonFile, label: str, lines: np.nda
     ax0.set_yticks([])
     ax0.set_title(
         f"{comparison.task} (seed {comparison.seed}, {label}, update {checkpoint.update})\n"
-        f"{_colour_legend(checkpoint.outputs['opt'].shape[-1], comparison.attrs)}",
+        f"{_colour_legend(checkpoint.outputs['opt'], comparison.attrs)}",
         fontsize=9,
         pad=36,
     )
@@ -208,7 +208,7 @@ def _fig3_block(fig, grid, comparison: ComparisonFile, label: str, lines: np.nda
 def output_colours(outputs: np.ndarray) -> np.ndarray:
     """RGBA colours of outputs (m, P): probability vectors over 3 outcomes as RGB; over 2
     (bandit actions) by P(second) on a diverging map; otherwise the first parameter."""
-    probabilities = np.allclose(outputs.sum(axis=-1), 1.0) and np.all(outputs >= 0)
+    probabilities = _probabilities(outputs)
     if probabilities and outputs.shape[-1] == 3:
         return np.column_stack([np.clip(outputs, 0, 1), np.ones(len(outputs))])
     if probabilities and outputs.shape[-1] == 2:
@@ -218,9 +218,15 @@ def output_colours(outputs: np.ndarray) -> np.ndarray:
     return plt.get_cmap("viridis")((value - value.min()) / span)
 
 
-def _colour_legend(n_outputs: int, attrs: dict) -> str:
+def _probabilities(outputs: np.ndarray) -> bool:
+    """Whether outputs (..., P) are probability vectors."""
+    return bool(np.allclose(outputs.sum(axis=-1), 1.0) and np.all(outputs >= 0))
+
+
+def _colour_legend(outputs: np.ndarray, attrs: dict) -> str:
+    """The legend of :func:`output_colours` for these outputs."""
     if attrs.get("kind") == "bandit":
         return "colour: P(arm 1), blue 0 → red 1"
-    if n_outputs == 3:
+    if outputs.shape[-1] == 3 and _probabilities(outputs):
         return "colour: predictive probabilities (p0, p1, p2) as (red, green, blue)"
     return "colour: first predictive parameter (viridis)"
