@@ -14,9 +14,7 @@ use rule train_predictors as train_predictors_at_width with:
     benchmark:
         "results/benchmarks/train_predictors_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
-        task=alternation(
-            [t for t in ABLATION_TRAINED if t in KINDS["prediction"].tasks]
-        ),
+        task=alternation(ABLATION_PREDICTION),
     params:
         settings=training_at_width,
         seeds=ABLATION_SEEDS,
@@ -31,7 +29,7 @@ use rule train_bandit_agent as train_bandit_agent_at_width with:
     benchmark:
         "results/benchmarks/train_bandit_agent_at_width/width{width}/{task}/seed{seed}.tsv"
     wildcard_constraints:
-        task=alternation([t for t in ABLATION_TRAINED if t in KINDS["bandit"].tasks]),
+        task=alternation(ABLATION_BANDIT),
     params:
         settings=training_at_width,
 
@@ -46,9 +44,7 @@ use rule dump_prediction_traces as dump_prediction_traces_at_width with:
     benchmark:
         "results/benchmarks/dump_prediction_traces_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
-        task=alternation(
-            [t for t in ABLATION_TRAINED if t in KINDS["prediction"].tasks]
-        ),
+        task=alternation(ABLATION_PREDICTION),
     params:
         evaluation=SETTINGS.evaluation,
         seeds=ABLATION_SEEDS,
@@ -65,7 +61,7 @@ use rule dump_bandit_traces as dump_bandit_traces_at_width with:
     benchmark:
         "results/benchmarks/dump_bandit_traces_at_width/width{width}/{task}.tsv"
     wildcard_constraints:
-        task=alternation([t for t in ABLATION_TRAINED if t in KINDS["bandit"].tasks]),
+        task=alternation(ABLATION_BANDIT),
     params:
         evaluation=SETTINGS.evaluation,
         seeds=ABLATION_SEEDS,

@@ -139,3 +139,5 @@ ABLATION_CELLS = [(t, w) for t in ABLATION.tasks for w in ABLATION.widths_of(t)]
 
 ABLATION_TRAINED = sorted({t for t, w in ABLATION_CELLS if not is_main_run(t, w)})
 """The tasks with runs trained for the ablation."""
+ABLATION_PREDICTION = [t for t in ABLATION_TRAINED if t in KINDS["prediction"].tasks]
+ABLATION_BANDIT = [t for t in ABLATION_TRAINED if t in KINDS["bandit"].tasks]

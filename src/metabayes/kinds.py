@@ -139,6 +139,10 @@ class TaskKind(ABC):
         """Machines at the compared checkpoints (init and final), D_o's dissimilarity and
         Opt's conjugate models."""
 
+    @abstractmethod
+    def state_models(self, task) -> tuple[ConjugateModel, ...]:
+        """The conjugate models whose sufficient statistics are Opt's state."""
+
     def convergence_family(self, task) -> Family | None:
         """The predictive family whose Jensen–Shannon divergence the convergence analysis
         uses, or None where it compares returns."""
@@ -183,7 +187,12 @@ class PredictionKind(TaskKind):
         machines = {
             label: prediction_machines(trace, label, networks[label], task) for label in COMPARED
         }
-        return StructureParts(machines, kl_dissimilarity(task.model.family), (task.model,))
+        return StructureParts(
+            machines, kl_dissimilarity(task.model.family), self.state_models(task)
+        )
+
+    def state_models(self, task):
+        return (task.model,)
 
     def convergence_family(self, task):
         return task.model.family
@@ -225,7 +234,12 @@ class BanditKind(TaskKind):
         machines = {
             label: bandit_machines(trace, label, networks[label], gittins) for label in COMPARED
         }
-        return StructureParts(machines, expected_reward_dissimilarity(trace.theta), task.arm_models)
+        return StructureParts(
+            machines, expected_reward_dissimilarity(trace.theta), self.state_models(task)
+        )
+
+    def state_models(self, task):
+        return task.arm_models
 
     def examples(self, task, final, evaluation, chosen, steps, tables_path):
         episodes, uniforms = _evaluation(task, evaluation)

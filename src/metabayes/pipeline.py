@@ -161,6 +161,15 @@ def _load_checkpoints(path: PathLike, task: str, seed: int) -> Checkpoints:
     return checkpoints
 
 
+def _load_trace(path: PathLike, task: str, seed: int) -> Trace:
+    trace = read_trace(path)
+    if (trace.task, trace.seed) != (task, seed):
+        raise ValueError(
+            f"{path} holds task {trace.task} seed {trace.seed}, not task {task} seed {seed}"
+        )
+    return trace
+
+
 def _write_trace(
     trace: Trace,
     kind: str,
@@ -484,9 +493,7 @@ def generalisation_examples(
     tables = []
     for task, path, trace_path in zip(tasks, checkpoint_paths, trace_paths, strict=True):
         checkpoints = Checkpoints.load(path)
-        trace = read_trace(trace_path)
-        if (trace.task, trace.seed) != (task, checkpoints.seed):
-            raise ValueError(f"{trace_path} is not the trace of {task} seed {checkpoints.seed}")
+        trace = _load_trace(trace_path, task, checkpoints.seed)
         chosen = example_episodes(trace, held_out, N_EXAMPLES)
         final = _label_networks(task, checkpoints)["final"]
         table = kind_of(task).examples(
@@ -551,9 +558,7 @@ def plot_fig3_task(comparison_path: PathLike, trace_path: PathLike, figure_path:
 
 def _fig3_lines(comparison, trace_path: PathLike) -> np.ndarray:
     """The episodes Figure 3 draws as lines: Figure 1's rule on the run's trace."""
-    trace = read_trace(trace_path)
-    if (trace.task, trace.seed) != (comparison.task, comparison.seed):
-        raise ValueError(f"{trace_path} is not the trace of {comparison.task} {comparison.seed}")
+    trace = _load_trace(trace_path, comparison.task, comparison.seed)
     return example_episodes(trace, comparison.split.test)
 
 

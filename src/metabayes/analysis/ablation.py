@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from metabayes.analysis.claims import BEHAVIOUR_SMALL
+from metabayes.kinds import kind_of
 from metabayes.tasks import TASKS, task_kind
 
 
@@ -47,9 +48,32 @@ MEASURES = {
 def bayes_state_dim(task: str) -> int:
     """Numbers in the Bayes-optimal agent's state: the sufficient statistics of the task's
     conjugate model (prediction), of both arms' (bandits)."""
-    spec = TASKS[task]
-    models = spec.arm_models if task_kind(task) == "bandit" else (spec.model,)
-    return sum(model.stats_dim for model in models)
+    return sum(model.stats_dim for model in kind_of(task).state_models(TASKS[task]))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One run's rows of a behaviour table, with what both tables read from them."""
+
+    task: str
+    kind: str
+    measure: Measure
+    width: int
+    seed: int
+    rows: pd.DataFrame  # its checkpoints, by update
+    final: pd.Series  # its final checkpoint's row
+
+
+def _runs(behaviour: Sequence[pd.DataFrame], widths: Sequence[int]) -> list[_Run]:
+    """Every run of the behaviour tables, each table's runs at the width of its position."""
+    runs = []
+    for table, width in zip(behaviour, widths, strict=True):
+        for (task, seed), rows in table.groupby(["task", "seed"], sort=True):
+            kind = task_kind(task)
+            rows = rows.sort_values("update")
+            final = rows[rows.checkpoint == "final"].iloc[0]
+            runs.append(_Run(task, kind, MEASURES[kind], width, seed, rows, final))
+    return runs
 
 
 def memory_table(
@@ -68,30 +92,27 @@ def memory_table(
     the best agent without memory), floor_name, final_update.
     """
     rows = []
-    for table, width in zip(behaviour, widths, strict=True):
-        for (task, seed), run in table.groupby(["task", "seed"], sort=True):
-            kind = task_kind(task)
-            measure = MEASURES[kind]
-            final = run[run.checkpoint == "final"].iloc[0]
-            init = run[run.checkpoint == "init"].iloc[0]
-            rows.append(
-                {
-                    "task": task,
-                    "kind": kind,
-                    "measure": measure.name,
-                    "width": width,
-                    "memory_dim": 2 * width,
-                    "bayes_dim": bayes_state_dim(task),
-                    "main": width == main_width[kind],
-                    "seed": seed,
-                    "untrained": init[measure.column],
-                    "final": final[measure.column],
-                    "final_se": final[measure.se] if measure.se else np.nan,
-                    "floor": final[measure.floor],
-                    "floor_name": measure.floor_name,
-                    "final_update": final["update"],
-                }
-            )
+    for run in _runs(behaviour, widths):
+        measure, final = run.measure, run.final
+        init = run.rows[run.rows.checkpoint == "init"].iloc[0]
+        rows.append(
+            {
+                "task": run.task,
+                "kind": run.kind,
+                "measure": measure.name,
+                "width": run.width,
+                "memory_dim": 2 * run.width,
+                "bayes_dim": bayes_state_dim(run.task),
+                "main": run.width == main_width[run.kind],
+                "seed": run.seed,
+                "untrained": init[measure.column],
+                "final": final[measure.column],
+                "final_se": final[measure.se] if measure.se else np.nan,
+                "floor": final[measure.floor],
+                "floor_name": measure.floor_name,
+                "final_update": final["update"],
+            }
+        )
     return pd.DataFrame(rows).sort_values(["task", "width", "seed"], ignore_index=True)
 
 
@@ -115,30 +136,26 @@ def speed_table(
     factor), previous_update, updates_to_bound, final_update.
     """
     rows = []
-    for table, width in zip(behaviour, widths, strict=True):
-        for (task, seed), run in table.groupby(["task", "seed"], sort=True):
-            kind = task_kind(task)
-            measure = MEASURES[kind]
-            run = run.sort_values("update")
-            final = run[run.checkpoint == "final"].iloc[0]
-            resolution = final[measure.se] if measure.se else 0.0
-            threshold = factor * max(final[measure.column], resolution)
-            values, updates = run[measure.column].to_numpy(), run["update"].to_numpy()
-            within = np.flatnonzero(values <= threshold)[0]
-            bounded = np.flatnonzero(values <= BEHAVIOUR_SMALL[kind])
-            rows.append(
-                {
-                    "task": task,
-                    "kind": kind,
-                    "measure": measure.name,
-                    "width": width,
-                    "seed": seed,
-                    "final": final[measure.column],
-                    "threshold": threshold,
-                    "updates": updates[within],
-                    "previous_update": updates[within - 1] if within > 0 else np.nan,
-                    "updates_to_bound": updates[bounded[0]] if bounded.size else np.nan,
-                    "final_update": final["update"],
-                }
-            )
+    for run in _runs(behaviour, widths):
+        measure, final = run.measure, run.final
+        resolution = final[measure.se] if measure.se else 0.0
+        threshold = factor * max(final[measure.column], resolution)
+        values, updates = run.rows[measure.column].to_numpy(), run.rows["update"].to_numpy()
+        within = np.flatnonzero(values <= threshold)[0]
+        bounded = np.flatnonzero(values <= BEHAVIOUR_SMALL[run.kind])
+        rows.append(
+            {
+                "task": run.task,
+                "kind": run.kind,
+                "measure": measure.name,
+                "width": run.width,
+                "seed": run.seed,
+                "final": final[measure.column],
+                "threshold": threshold,
+                "updates": updates[within],
+                "previous_update": updates[within - 1] if within > 0 else np.nan,
+                "updates_to_bound": updates[bounded[0]] if bounded.size else np.nan,
+                "final_update": final["update"],
+            }
+        )
     return pd.DataFrame(rows).sort_values(["task", "width", "seed"], ignore_index=True)
