@@ -24,9 +24,10 @@ from metabayes.agents import RNNAgent
 from metabayes.bandits.agents import GittinsAgent
 from metabayes.bandits.games import discounted_return, play
 from metabayes.families import Categorical
+from metabayes.settings import BanditSettings
 from metabayes.simulate import evaluation_episodes, evaluation_uniforms
 from metabayes.tasks.bandit import BANDIT_TASKS, N_ARMS
-from metabayes.training.bandit import BanditSettings, build_bandit_agent, train_bandit_agent
+from metabayes.training.bandit import build_bandit_agent, train_bandit_agent
 
 T = 20
 

@@ -17,9 +17,10 @@ from functools import partial
 import torch
 
 from metabayes.analysis.behaviour import behaviour_table
+from metabayes.settings import PredictionSettings
 from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
-from metabayes.training.prediction import PredictionSettings, build_predictor, train_predictor
+from metabayes.training.prediction import build_predictor, train_predictor
 
 
 def run(task_name: str, n_updates: int, lr: float, batch: int, seed: int, schedule: str) -> str:

@@ -107,7 +107,7 @@ rule tabulate_ablation:
     params:
         widths=[w for _, w in ABLATION_CELLS],
         seeds=ABLATION_SEEDS,
-        main_width={kind: SETTINGS.training[kind].hidden_size for kind in KINDS},
+        main_width={kind: SETTINGS.training[kind].hidden_size for kind in TASK_NAMES},
         speed_factor=ABLATION.speed_factor,
     script:
         "../workflow/scripts/tabulate_ablation.py"

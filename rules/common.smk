@@ -3,12 +3,14 @@
 
 from types import SimpleNamespace
 
-from metabayes.kinds import KINDS, kind_of
+# The Snakefile imports only what loads without torch (metabayes.catalogue): every Snakemake
+# start, and every SLURM job, pays for what is imported here.
+from metabayes.catalogue import TASK_NAMES, kind_name
 from metabayes.settings import Settings
 
 SETTINGS = Settings.from_config(config)
-PREDICTION = [t for t in config["tasks"] if t in KINDS["prediction"].tasks]
-BANDIT = [t for t in config["tasks"] if t in KINDS["bandit"].tasks]
+PREDICTION = [t for t in config["tasks"] if t in TASK_NAMES["prediction"]]
+BANDIT = [t for t in config["tasks"] if t in TASK_NAMES["bandit"]]
 TASKS = PREDICTION + BANDIT
 SEEDS = config["seeds"]
 
@@ -28,6 +30,7 @@ PATH = SimpleNamespace(
     convergence="results/convergence/{task}.h5",
     convergence_table="results/convergence/{task}.csv",
     convergence_figure="results/convergence/{task}.pdf",
+    fig3_of_task="results/fig3/{task}.pdf",
 )
 
 
@@ -70,6 +73,11 @@ FIG2_TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
 """The tasks of Figure 2 (paper Fig. 2a, 2b)."""
 
 
+def uses_tables(task):
+    """Whether a task's steps read its Gittins tables (bandits do)."""
+    return kind_name(task) == "bandit"
+
+
 def structure_inputs(wildcards):
     """Input function: the traces and checkpoints of a task's runs, and its Gittins tables
     where its kind uses them (bandits)."""
@@ -77,7 +85,7 @@ def structure_inputs(wildcards):
         "traces": seeds_of_task(PATH.trace)(wildcards),
         "checkpoints": seeds_of_task(PATH.checkpoints)(wildcards),
     }
-    if kind_of(wildcards.task).uses_tables:
+    if uses_tables(wildcards.task):
         inputs["tables"] = PATH.tables.format(task=wildcards.task)
     return inputs
 
@@ -139,5 +147,5 @@ ABLATION_CELLS = [(t, w) for t in ABLATION.tasks for w in ABLATION.widths_of(t)]
 
 ABLATION_TRAINED = sorted({t for t, w in ABLATION_CELLS if not is_main_run(t, w)})
 """The tasks with runs trained for the ablation."""
-ABLATION_PREDICTION = [t for t in ABLATION_TRAINED if t in KINDS["prediction"].tasks]
-ABLATION_BANDIT = [t for t in ABLATION_TRAINED if t in KINDS["bandit"].tasks]
+ABLATION_PREDICTION = [t for t in ABLATION_TRAINED if t in TASK_NAMES["prediction"]]
+ABLATION_BANDIT = [t for t in ABLATION_TRAINED if t in TASK_NAMES["bandit"]]

@@ -7,9 +7,7 @@ rule generalisation_examples:
     input:
         checkpoints=expand(PATH.checkpoints, task=FIG1_TASKS, seed=SEEDS[0]),
         traces=expand(PATH.trace, task=FIG1_TASKS, seed=SEEDS[0]),
-        tables=expand(
-            PATH.tables, task=[t for t in FIG1_TASKS if kind_of(t).uses_tables]
-        ),
+        tables=expand(PATH.tables, task=[t for t in FIG1_TASKS if uses_tables(t)]),
     output:
         table="results/fig1.csv",
     log:

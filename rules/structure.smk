@@ -4,8 +4,9 @@
 
 # D_s and D_o in both directions at the init and final checkpoints of every run of one task,
 # under the main analysis (structure table, comparison file) and under every analysis variant
-# (robustness stage), in one pass that fits each shared ϕ once; and the task's table of all
-# runs. One job per task: a run takes seconds to minutes, and a job's start-up several seconds.
+# (robustness stage), in one pass that fits each shared ϕ once; the task's table of all runs;
+# and the task's Figure 3 (App. D.5) at the final checkpoint and untrained (App. D.1), first
+# seed. One job per task: a run takes seconds to minutes, and a job's start-up several seconds.
 rule compare_structure:
     input:
         unpack(structure_inputs),
@@ -14,6 +15,12 @@ rule compare_structure:
         comparisons=all_seeds(PATH.comparisons),
         variants=all_seeds(PATH.robustness_of_seed),
         table=PATH.structure,
+        figure=report(
+            PATH.fig3_of_task,
+            caption="../report/fig3_task.rst",
+            category="Figure 3, every task",
+            labels={"task": "{task}"},
+        ),
     log:
         "results/logs/compare_structure/{task}.log",
     benchmark:
@@ -98,30 +105,6 @@ rule plot_fig3:
         "../workflow/scripts/plot_fig3.py"
 
 
-# Figure 3 of one task (App. D.5), at the final checkpoint and untrained (App. D.1), first seed.
-rule plot_fig3_task:
-    input:
-        comparisons=expand(PATH.comparisons, task="{task}", seed=SEEDS[0]),
-        traces=expand(PATH.trace, task="{task}", seed=SEEDS[0]),
-    output:
-        figure=report(
-            "results/fig3/{task}.pdf",
-            caption="../report/fig3_task.rst",
-            category="Figure 3, every task",
-            labels={"task": "{task}"},
-        ),
-    log:
-        "results/logs/plot_fig3_task/{task}.log",
-    benchmark:
-        "results/benchmarks/plot_fig3_task/{task}.tsv"
-    wildcard_constraints:
-        task=alternation(TASKS),
-    conda:
-        "../envs/metabayes.yaml"
-    script:
-        "../workflow/scripts/plot_fig3_task.py"
-
-
 # The structural claims' verdicts under every analysis variant, every task.
 rule tabulate_robustness:
     input:
@@ -193,4 +176,4 @@ rule fig4:
 
 rule fig3_all:
     input:
-        expand(rules.plot_fig3_task.output.figure, task=TASKS),
+        expand(PATH.fig3_of_task, task=TASKS),

@@ -16,8 +16,7 @@ import pytest
 import torch
 
 from metabayes.config import load_config
-from metabayes.settings import Settings
-from metabayes.training.prediction import PredictionSettings
+from metabayes.settings import PredictionSettings, Settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULTS = Settings.from_config(load_config([os.path.join(REPO, "config.yaml")]))

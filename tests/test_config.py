@@ -8,9 +8,8 @@ import os
 import pytest
 import yaml
 
-from metabayes.analysis.structure_runs import Variant
 from metabayes.config import ConfigError, load_config, validate_config
-from metabayes.settings import Settings
+from metabayes.settings import Settings, Variant
 from metabayes.tasks import TASKS
 
 from .conftest import REPO

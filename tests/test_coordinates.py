@@ -8,9 +8,9 @@ import pytest
 from metabayes.agents import BayesOptimalPredictor, rollout
 from metabayes.analysis.coordinates import Coordinates, in_coordinates
 from metabayes.analysis.structure import Machine
-from metabayes.analysis.structure_runs import Variant
 from metabayes.bandits.agents import GittinsAgent
 from metabayes.bandits.games import play
+from metabayes.settings import Variant
 from metabayes.simulate import evaluation_uniforms
 from metabayes.tasks import BANDIT_TASKS, PREDICTION_TASKS
 

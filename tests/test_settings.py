@@ -5,18 +5,18 @@ import os
 
 import pytest
 
-from metabayes.analysis.structure import EmbeddingSettings
-from metabayes.analysis.structure_runs import Variant
 from metabayes.config import load_config
 from metabayes.kinds import KINDS
 from metabayes.settings import (
+    BanditSettings,
     ConvergenceSettings,
+    EmbeddingSettings,
     EvaluationSettings,
+    PredictionSettings,
     Settings,
     StructureSettings,
+    Variant,
 )
-from metabayes.training.bandit import BanditSettings
-from metabayes.training.prediction import PredictionSettings
 
 from .conftest import REPO
 

@@ -18,11 +18,10 @@ from collections.abc import Iterable
 import jsonschema
 import yaml
 
-from metabayes.analysis.coordinates import OPT_COORDINATES
-from metabayes.analysis.structure import split_sizes
-from metabayes.analysis.structure_runs import PHI_TARGETS, RNN_COMPONENTS
-from metabayes.rnn import INITS
-from metabayes.tasks import TASKS
+from metabayes.catalogue import INITS, OPT_COORDINATES, PHI_TARGETS, RNN_COMPONENTS, TASK_NAMES
+from metabayes.settings import split_sizes
+
+TASKS = sorted(name for names in TASK_NAMES.values() for name in names)
 
 _POSITIVE_INT = {"type": "integer", "minimum": 1}
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}

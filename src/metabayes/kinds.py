@@ -86,13 +86,11 @@ class TaskKind(ABC):
         name: the kind's name; also the config block of its training settings and the key
             of its ϕ width (``structure.hidden_size``).
         tasks: its registered tasks, by name.
-        settings_type: its training settings (built from the config block ``name``).
         uses_tables: whether its steps read a Gittins-table file (``tables_path``).
     """
 
     name: ClassVar[str]
     tasks: ClassVar[Mapping]
-    settings_type: ClassVar[type]
     uses_tables: ClassVar[bool] = False
 
     @abstractmethod
@@ -167,7 +165,6 @@ class PredictionKind(TaskKind):
 
     name = "prediction"
     tasks = PREDICTION_TASKS
-    settings_type = prediction_training.PredictionSettings
 
     def build_network(self, task, hidden_size):
         return prediction_training.build_predictor(task, hidden_size)
@@ -208,7 +205,6 @@ class BanditKind(TaskKind):
 
     name = "bandit"
     tasks = BANDIT_TASKS
-    settings_type = bandit_training.BanditSettings
     uses_tables = True
 
     def build_network(self, task, hidden_size):

@@ -28,7 +28,7 @@ from metabayes.analysis.coordinates import Coordinates
 from metabayes.analysis.generalisation import N_EXAMPLES, example_episodes, example_length
 from metabayes.analysis.robustness import robustness_markdown, robustness_table
 from metabayes.analysis.structure import split_episodes
-from metabayes.analysis.structure_runs import Variant, compare_run, structure_table
+from metabayes.analysis.structure_runs import compare_run, structure_table
 from metabayes.analysis.summary import fig7_latex, fig7_table, per_seed_values
 from metabayes.bandits.index_tables import make_index_tables
 from metabayes.comparison_files import read_comparisons, write_comparisons
@@ -36,13 +36,18 @@ from metabayes.convergence_files import read_convergence, write_convergence
 from metabayes.io import atomic_path, write_csv, write_manifest
 from metabayes.kinds import kind_of
 from metabayes.provenance import code_version, settings_hash
-from metabayes.settings import ConvergenceSettings, EvaluationSettings, StructureSettings
+from metabayes.settings import (
+    BanditSettings,
+    ConvergenceSettings,
+    EvaluationSettings,
+    PredictionSettings,
+    StructureSettings,
+    Variant,
+)
 from metabayes.simulate import checkpoint_networks
 from metabayes.tasks import TASKS
 from metabayes.traces import Trace, read_trace, write_trace
-from metabayes.training.bandit import BanditSettings
 from metabayes.training.checkpoints import COMPARED, Checkpoints
-from metabayes.training.prediction import PredictionSettings
 from metabayes.training.snapshots import SNAPSHOT_EVERY_S, SNAPSHOT_NAME, Snapshots
 
 log = logging.getLogger(__name__)
@@ -319,10 +324,12 @@ def compare_task_structure(
     comparisons_paths: Sequence[PathLike],
     robustness_paths: Sequence[PathLike],
     task_csv_path: PathLike,
+    fig3_path: PathLike | None = None,
     threads: int = 1,
 ) -> None:
     """:func:`compare_structure` with every variant for every run of a task (paths in seed
-    order), and the task's structure table of all runs."""
+    order), the task's structure table of all runs and, given ``fig3_path``, the task's
+    Figure 3 for its first run (:func:`plot_fig3_task`)."""
     runs = zip(
         trace_paths, checkpoints_paths, csv_paths, comparisons_paths, robustness_paths, strict=True
     )
@@ -340,6 +347,8 @@ def compare_task_structure(
             threads,
         )
     collect_tables(csv_paths, task_csv_path)
+    if fig3_path is not None:
+        plot_fig3_task(comparisons_paths[0], trace_paths[0], fig3_path)
 
 
 def _variant_tables(

@@ -7,8 +7,7 @@ import math
 import torch
 from torch import nn
 
-INITS = ("torch", "haiku")
-"""Initialisation schemes of the meta-learner's parameters (:func:`initialise`)."""
+from metabayes.catalogue import INITS
 
 TRUNCATION = 2.0
 """Haiku's truncated normal is cut at ±2 standard deviations of the untruncated normal."""

@@ -14,5 +14,6 @@ pipeline.compare_task_structure(
     comparisons_paths=snakemake.output.comparisons,
     robustness_paths=snakemake.output.variants,
     task_csv_path=snakemake.output.table,
+    fig3_path=snakemake.output.figure,
     threads=snakemake.threads,
 )

@@ -23,10 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from metabayes.analysis.structure import Machine
+from metabayes.catalogue import OPT_COORDINATES
 from metabayes.conjugate import ConjugateModel
-
-OPT_COORDINATES = ("statistics", "posterior")
-"""The coordinate systems of Opt's state that the analysis offers."""
 
 
 @dataclass(frozen=True)

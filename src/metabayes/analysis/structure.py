@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from metabayes.rng import numpy_rng, seeded_torch, torch_seed
+from metabayes.settings import EmbeddingSettings, split_sizes
 from metabayes.stack import slot_length, stacked_linear
 
 DIRECTIONS = ("rnn_to_opt", "opt_to_rnn")
@@ -89,31 +90,12 @@ class Whitening:
 
 
 @dataclass(frozen=True)
-class EmbeddingSettings:
-    """The MLP ϕ and its training (config block ``structure``; values in ``config.yaml``)."""
-
-    hidden_size: int  # units of each hidden layer (SPEC §6: 64 prediction, 256 bandits)
-    n_layers: int  # hidden layers (SPEC §6: 3)
-    learning_rate: float  # Adam step size
-    batch_size: int  # states per update
-    max_epochs: int  # passes over the training states at most
-    patience: int  # epochs without a better validation error before stopping
-
-
-@dataclass(frozen=True)
 class Split:
     """Episode indices of the three parts of the reference traces."""
 
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
-
-
-def split_sizes(n_episodes: int, fractions: Sequence[float]) -> tuple[int, int, int]:
-    """Episodes in each part (train, validation, test) of :func:`split_episodes`."""
-    n_train = round(fractions[0] * n_episodes)
-    n_validation = round(fractions[1] * n_episodes)
-    return n_train, n_validation, n_episodes - n_train - n_validation
 
 
 def split_episodes(n_episodes: int, fractions: tuple[float, float, float], seed: int) -> Split:

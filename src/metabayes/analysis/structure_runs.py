@@ -18,15 +18,14 @@ output first in both directions; for bandits the eq. 3 form on expected rewards,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import torch
 
-from metabayes.analysis.coordinates import OPT_COORDINATES, Coordinates, in_coordinates
+from metabayes.analysis.coordinates import Coordinates, in_coordinates
 from metabayes.analysis.structure import (
     DIRECTIONS,
     Comparison,
@@ -42,65 +41,10 @@ from metabayes.analysis.structure import (
 from metabayes.bandits.agents import GittinsAgent
 from metabayes.families import Categorical, Family
 from metabayes.rnn import MetaLearner
+from metabayes.settings import Variant
 from metabayes.tasks import PredictionTask
 from metabayes.tasks.bandit import N_ARMS
 from metabayes.traces import Trace
-
-PHI_TARGETS = ("projection", "state")
-"""Where ϕ lands in the Opt → RNN direction (:class:`Variant`)."""
-
-RNN_COMPONENTS = r"^(n|[1-9][0-9]*n|all)$"
-"""The RNN principal components kept: n, a multiple of n (e.g. 4n), or all."""
-
-
-@dataclass(frozen=True)
-class Variant:
-    """The analysis choices of the structural comparison that the paper leaves open.
-
-    Attributes:
-        opt_coordinates: Opt's state as raw sufficient statistics or log-scale posterior
-            parameters (:mod:`metabayes.analysis.coordinates`).
-        rnn_components: principal components of the RNN state kept: ``n`` (the Bayes state
-            dimension, paper §4.3), a multiple such as ``4n``, or ``all``: the full (c, h)
-            standardised per unit (whitening all 2N components would blow float32 noise up
-            to unit variance).
-        phi_target: in Opt → RNN, ϕ lands in the whitened ``projection`` (the RNN's output
-            read at its reconstruction) or in the full ``state`` (c, h), standardised per unit.
-    """
-
-    opt_coordinates: str
-    rnn_components: str
-    phi_target: str
-
-    def __post_init__(self):
-        if self.opt_coordinates not in OPT_COORDINATES:
-            raise ValueError(f"unknown opt_coordinates {self.opt_coordinates!r}")
-        if not re.match(RNN_COMPONENTS, self.rnn_components):
-            raise ValueError(f"rnn_components {self.rnn_components!r} is not n, kn or all")
-        if self.phi_target not in PHI_TARGETS:
-            raise ValueError(f"unknown phi_target {self.phi_target!r}")
-
-    def components(self, n: int, state_dim: int) -> int:
-        """m, the RNN components kept for a Bayes state of dimension n (at most state_dim)."""
-        if self.rnn_components == "all":
-            return state_dim
-        return min(int(self.rnn_components[:-1] or 1) * n, state_dim)
-
-    @property
-    def full_state(self) -> bool:
-        """The RNN side is its full state (standardised per unit), not principal components."""
-        return self.rnn_components == "all"
-
-    def fit_key(self, direction: str, m: int) -> tuple:
-        """What ϕ in ``direction`` depends on besides the run: equal keys, equal fits."""
-        if direction == "opt_to_rnn" and (self.phi_target == "state" or self.full_state):
-            return direction, self.opt_coordinates, "state"
-        return direction, self.opt_coordinates, "state" if self.full_state else m
-
-    def describe(self) -> str:
-        rnn = "full RNN state" if self.full_state else f"{self.rnn_components} RNN PCs"
-        target = "full state" if self.phi_target == "state" or self.full_state else "projection"
-        return f"{self.opt_coordinates}, {rnn}, Opt→RNN ϕ into {target}"
 
 
 def rnn_output_function(net: MetaLearner, family: Family) -> Callable[[np.ndarray], np.ndarray]:

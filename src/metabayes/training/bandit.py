@@ -25,6 +25,7 @@ from metabayes.bandits.agents import GittinsAgent
 from metabayes.bandits.games import discounted_return, play
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
+from metabayes.settings import BanditSettings
 from metabayes.stack import LSTMReplay, LSTMTrace, StackedMetaLearner
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
@@ -40,25 +41,6 @@ from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
 from metabayes.vtrace import vtrace_targets
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BanditSettings:
-    """Settings of one bandit training run (the ``bandit`` block of the config, and its
-    ``episode_length``; values and reasons in ``config.yaml``)."""
-
-    hidden_size: int  # N, LSTM units (SPEC §2)
-    episode_length: int  # T, steps per episode
-    batch_size: int  # episodes per update
-    n_updates: int  # Adam updates
-    learning_rate: float  # Adam step size
-    lr_schedule: str  # constant or cosine (annealed to 0 at the last update)
-    entropy_cost: float  # entropy bonus weight at the first update, annealed linearly to 0
-    value_cost: float  # weight of the value loss
-    grad_clip: float  # maximum global gradient norm
-    n_checkpoints: int  # saved checkpoints, init and final included, log-spaced
-    log_every: int  # updates between rows of the training log
-    init: str  # parameter initialisation, metabayes.rnn.INITS
 
 
 @dataclass

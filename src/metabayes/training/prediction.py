@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -13,6 +12,7 @@ import torch
 from metabayes.agents import BayesOptimalPredictor, rollout
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
+from metabayes.settings import PredictionSettings
 from metabayes.stack import StackedMetaLearner
 from metabayes.tasks import PredictionTask
 from metabayes.tasks.prediction import Episodes
@@ -28,23 +28,6 @@ from metabayes.training.common import (
 from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PredictionSettings:
-    """Settings of one prediction training run (the ``prediction`` block of the config, and
-    its ``episode_length``; values and reasons in ``config.yaml``)."""
-
-    hidden_size: int  # N, LSTM units (SPEC §2)
-    episode_length: int  # T, steps per episode
-    batch_size: int  # episodes per update
-    n_updates: int  # Adam updates
-    learning_rate: float  # Adam step size
-    lr_schedule: str  # constant or cosine (annealed to 0 at the last update)
-    grad_clip: float  # maximum global gradient norm
-    n_checkpoints: int  # saved checkpoints, init and final included, log-spaced
-    log_every: int  # updates between rows of the training log
-    init: str  # parameter initialisation, metabayes.rnn.INITS
 
 
 def build_predictor(task: PredictionTask, hidden_size: int) -> MetaLearner:
