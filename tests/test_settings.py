@@ -83,7 +83,8 @@ def test_a_preset_overrides_settings_key_by_key():
     assert (quick_bandit.hidden_size, paper_bandit.hidden_size) == (128, 256)
     # Keys the preset does not name keep the paper's values.
     assert quick_bandit.batch_size == paper_bandit.batch_size
-    assert quick.seeds == (0, 1) and quick.evaluation == paper.evaluation
+    assert quick.seeds == (0,) and quick.evaluation.n_episodes == 200
+    assert quick.evaluation.seed == paper.evaluation.seed
     assert quick.variants == paper.variants[:1]  # the main analysis alone
     assert len(paper.variants) == 6
 
