@@ -11,9 +11,14 @@ CORES ?= all
 
 venv: $(VENV)/.installed
 
+# Byte-compiled on every core afterwards (pip compiles one file after another): every job
+# imports torch, so its .pyc files must exist, and PYTHONDONTWRITEBYTECODE may stop imports
+# from writing them. As with pip, a file written for a newer Python (one of torch's test
+# helpers) is skipped.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-compile -r requirements.lock
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 

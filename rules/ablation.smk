@@ -39,6 +39,8 @@ use rule dump_prediction_traces as dump_prediction_traces_at_width with:
         checkpoints=ablation_seeds_of(widened(PATH.checkpoints)),
     output:
         traces=ablation_outputs(widened(PATH.trace)),
+        behaviour=ablation_outputs(widened(PATH.behaviour_of_seed)),
+        behaviour_table=widened(PATH.behaviour),
     log:
         "results/logs/dump_prediction_traces_at_width/width{width}/{task}.log",
     benchmark:
@@ -56,6 +58,8 @@ use rule dump_bandit_traces as dump_bandit_traces_at_width with:
         checkpoints=ablation_seeds_of(widened(PATH.checkpoints)),
     output:
         traces=ablation_outputs(widened(PATH.trace)),
+        behaviour=ablation_outputs(widened(PATH.behaviour_of_seed)),
+        behaviour_table=widened(PATH.behaviour),
     log:
         "results/logs/dump_bandit_traces_at_width/width{width}/{task}.log",
     benchmark:
@@ -65,20 +69,6 @@ use rule dump_bandit_traces as dump_bandit_traces_at_width with:
     params:
         evaluation=SETTINGS.evaluation,
         seeds=ABLATION_SEEDS,
-
-
-use rule measure_behaviour as measure_behaviour_at_width with:
-    input:
-        traces=ablation_seeds_of(widened(PATH.trace)),
-    output:
-        tables=ablation_outputs(widened(PATH.behaviour_of_seed)),
-        table=widened(PATH.behaviour),
-    log:
-        "results/logs/measure_behaviour_at_width/width{width}/{task}.log",
-    benchmark:
-        "results/benchmarks/measure_behaviour_at_width/width{width}/{task}.tsv"
-    wildcard_constraints:
-        task=alternation(ABLATION_TRAINED),
 
 
 # Final behaviour (App. D.7) and convergence speed (App. D.3) of every run of every width.

@@ -42,7 +42,8 @@ rule train_bandit_agent:
 
 
 # Every checkpoint, the Gittins, DP and random agents on the evaluation reward tables, and the
-# Gittins agent fed each checkpoint's own action-reward stream, for every run of one task (one
+# Gittins agent fed each checkpoint's own action-reward stream, for every run of one task, and
+# each checkpoint's behaviour (eq. 3, returns): one table per seed and the task's table (one
 # job per task: a run takes seconds).
 rule dump_bandit_traces:
     input:
@@ -50,6 +51,8 @@ rule dump_bandit_traces:
         checkpoints=seeds_of_task(PATH.checkpoints),
     output:
         traces=all_seeds(PATH.trace),
+        behaviour=all_seeds(PATH.behaviour_of_seed),
+        behaviour_table=PATH.behaviour,
     log:
         "results/logs/dump_bandit_traces/{task}.log",
     benchmark:

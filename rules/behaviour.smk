@@ -1,24 +1,6 @@
-# Behaviour of every run (eq. 2 for prediction, eq. 3 with returns for bandits), and targets.
-
-
-# Dissimilarity from the Bayes-optimal agent per checkpoint of every run of one task: one
-# table per seed and the task's table of all seeds (one job per task: each seed takes seconds).
-rule measure_behaviour:
-    input:
-        traces=seeds_of_task(PATH.trace),
-    output:
-        tables=all_seeds(PATH.behaviour_of_seed),
-        table=PATH.behaviour,
-    log:
-        "results/logs/measure_behaviour/{task}.log",
-    benchmark:
-        "results/benchmarks/measure_behaviour/{task}.tsv"
-    wildcard_constraints:
-        task=alternation(TASKS),
-    conda:
-        "../envs/metabayes.yaml"
-    script:
-        "../workflow/scripts/measure_behaviour.py"
+# Stage targets. The behaviour of every run (eq. 2 for prediction, eq. 3 with returns for
+# bandits) is measured by the job that dumps its task's traces (rules/prediction.smk,
+# rules/bandit.smk): it takes a second per run, and a job of its own several of start-up.
 
 
 # Stage targets.
@@ -39,4 +21,4 @@ rule traces:
 
 rule behaviour:
     input:
-        expand(rules.measure_behaviour.output.table, task=TASKS),
+        expand(PATH.behaviour, task=TASKS),

@@ -25,12 +25,15 @@ rule train_predictors:
 
 
 # Roll out every checkpoint and the Bayes-optimal predictor on the evaluation episodes, for
-# every run of one task (one job per task: a run takes seconds).
+# every run of one task, and measure each checkpoint's dissimilarity from it (eq. 2): one
+# table per seed and the task's table (one job per task: a run takes seconds).
 rule dump_prediction_traces:
     input:
         checkpoints=seeds_of_task(PATH.checkpoints),
     output:
         traces=all_seeds(PATH.trace),
+        behaviour=all_seeds(PATH.behaviour_of_seed),
+        behaviour_table=PATH.behaviour,
     log:
         "results/logs/dump_prediction_traces/{task}.log",
     benchmark:

@@ -38,9 +38,10 @@ def test_slurm_profile_plans_the_paper_scale_dag(paper_plan):
     assert jobs["compare_structure"] == 14 and jobs["converge"] == 14
     assert "compare_structure_variants" not in jobs and jobs["tabulate_robustness"] == 1
     # 540 with per-seed trace and structure jobs and a plot job per task; 769 also with
-    # per-seed training and behaviour jobs. 120 of the main DAG (each task's Figure 3 drawn
-    # by its structural comparison) and 68 of the width ablation (App. D.3, D.7).
-    assert jobs["total"] == 188
+    # per-seed training and behaviour jobs. 106 of the main DAG (each task's behaviour
+    # measured by its trace job, its Figure 3 drawn by its structural comparison) and 49 of
+    # the width ablation (App. D.3, D.7).
+    assert jobs["total"] == 155
 
 
 def test_slurm_jobs_get_their_rules_requests_account_and_partition(paper_plan, job_rules):
@@ -60,10 +61,9 @@ def test_slurm_jobs_get_their_rules_requests_account_and_partition(paper_plan, j
 
 
 def test_paper_plan_submits_fewer_allocations_than_jobs(paper_plan):
-    """Trace dumps with their behavioural measures (one SLURM job per task) and the end-of-run
-    figures and tables (one job) are grouped: 143 allocations for 187 submitted jobs (97
-    for 119 without the width ablation)."""
-    assert planned_jobs(paper_plan)["total"] == 188
+    """The end-of-run figures and tables are grouped into one SLURM job: 143 allocations for
+    154 submitted jobs (97 for 105 without the width ablation)."""
+    assert planned_jobs(paper_plan)["total"] == 155
     assert planned_allocations(paper_plan) == 143
 
 

@@ -77,7 +77,7 @@ def test_settings_are_frozen(config):
 def test_a_preset_overrides_settings_key_by_key():
     quick = Settings.from_config(load_config([CONFIG, os.path.join(REPO, "presets/quick.yaml")]))
     paper = Settings.from_config(load_config([CONFIG]))
-    assert quick.training["prediction"].n_updates == 2000
+    assert quick.training["prediction"].n_updates == 1500
     assert quick.training["bandit"].n_updates == 600
     quick_bandit, paper_bandit = quick.training["bandit"], paper.training["bandit"]
     assert (quick_bandit.hidden_size, paper_bandit.hidden_size) == (128, 256)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 from functools import partial
 
@@ -12,14 +13,16 @@ import torch
 
 from metabayes.agents import RNNAgent, rollout
 from metabayes.analysis.behaviour import behaviour_table
+from metabayes.config import load_config
+from metabayes.settings import Settings
 from metabayes.simulate import evaluation_episodes, prediction_trace
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.training.checkpoints import Checkpoints, checkpoint_label, checkpoint_schedule
 from metabayes.training.common import TrainingDiverged
 from metabayes.training.prediction import build_predictor, train_predictor
 
+from .conftest import REPO, assert_same_parameters
 from .conftest import TINY_SETTINGS as SETTINGS
-from .conftest import assert_same_parameters
 
 
 @pytest.mark.parametrize("name", sorted(PREDICTION_TASKS))
@@ -104,18 +107,13 @@ def test_rnn_stepwise_rollout_equals_full_unroll(name, rng):
     "name", ["bernoulli_beta_1_1", "categorical_dir_1_1_1", "gaussian_known_var"]
 )
 def test_quick_training_approaches_the_bayes_optimal_predictor(name):
-    """With the quick preset's budget (2000 updates), eq. 2 falls by over 100× to below 0.01."""
+    """With the quick preset's training settings, eq. 2 falls by over 100× to below 0.01."""
     task = PREDICTION_TASKS[name]
-    settings = replace(
-        SETTINGS,
-        hidden_size=32,
-        episode_length=20,
-        batch_size=128,
-        n_updates=2000,
-        learning_rate=3e-3,
-        n_checkpoints=2,
-        log_every=2000,
+    quick = load_config(
+        [os.path.join(REPO, "config.yaml"), os.path.join(REPO, "presets", "quick.yaml")]
     )
+    settings = Settings.from_config(quick).training["prediction"]
+    settings = replace(settings, n_checkpoints=2, log_every=settings.n_updates)
     checkpoints, _ = train_predictor(task, settings, seed=0)
     episodes = evaluation_episodes(task, 500, 20, seed=2020)
     trace = prediction_trace(task, checkpoints, episodes, partial(build_predictor, task, 32))

@@ -46,11 +46,11 @@ def test_paper_scale_plan(paper_plan):
     """10 prediction and 4 bandit tasks × 10 seeds; the Gittins tables come first."""
     jobs = planned_jobs(paper_plan)
     assert jobs["train_predictors"] == 10
-    assert jobs["dump_prediction_traces"] == 10  # one job per task, as every analysis
+    assert jobs["dump_prediction_traces"] == 10  # one job per task, behaviour included
     assert jobs["gittins_table"] == 4
     assert jobs["train_bandit_agent"] == 40
     assert jobs["dump_bandit_traces"] == 4
-    assert jobs["measure_behaviour"] == 14
+    assert "measure_behaviour" not in jobs  # measured by the trace jobs
     assert jobs["compare_structure"] == 14  # every variant and seed, the task's Figure 3
     assert jobs["tabulate_robustness"] == 1
     assert jobs["converge"] == 14  # with its figure
@@ -70,7 +70,6 @@ def test_paper_scale_plan(paper_plan):
     assert jobs["dump_prediction_traces_at_width"] == 15
     assert jobs["train_bandit_agent_at_width"] == 12
     assert jobs["dump_bandit_traces_at_width"] == 4
-    assert jobs["measure_behaviour_at_width"] == 19
     for rule in ("tabulate_ablation", "plot_memory", "plot_width"):
         assert jobs[rule] == 1
     # Every bandit training, trace and structure job reads its task's table file.
@@ -410,7 +409,7 @@ def test_stage_targets_plan_only_their_stage(tmp_path, target):
     assert jobs.get("train_predictors", 0) == (0 if target == "gittins" else 3)
     assert jobs.get("train_bandit_agent", 0) == (0 if target == "gittins" else 1)
     assert ("dump_bandit_traces" in jobs) == (target in ("traces", "behaviour"))
-    assert ("measure_behaviour" in jobs) == (target == "behaviour")
+    assert "compare_structure" not in jobs and "converge" not in jobs
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):
@@ -424,7 +423,7 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     plan = snakemake("fig3", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path)
     jobs = planned_jobs(plan.stdout)
     assert jobs["compare_structure"] == 2 and "train_predictors" in jobs
-    assert "tabulate_fig7" not in jobs and "measure_behaviour" not in jobs
+    assert "tabulate_fig7" not in jobs and "converge" not in jobs
     plan = snakemake(
         "results/fig2.pdf", "-n", "--cores", "1", "--configfile", tiny, workdir=tmp_path
     )
@@ -450,11 +449,9 @@ def test_appendix_targets_plan_only_what_they_need(tmp_path):
         "train_predictors_at_width": 1,  # and at N = 2
         "dump_prediction_traces": 1,
         "dump_prediction_traces_at_width": 1,
-        "measure_behaviour": 1,
-        "measure_behaviour_at_width": 1,
         "tabulate_ablation": 1,
         "plot_memory": 1,
-        "total": 8,
+        "total": 6,
     }
     assert "results/ablation/width2/models/bernoulli_beta_1_1/seed0/checkpoints.pt" in plan.stdout
     jobs = planned_jobs(

@@ -1,4 +1,5 @@
-"""Snakemake adapter: rules dump_prediction_traces and dump_bandit_traces."""
+"""Snakemake adapter: rules dump_prediction_traces and dump_bandit_traces (and their
+``_at_width`` forms): the traces of a task's runs, then their behaviour tables."""
 
 from metabayes import pipeline
 
@@ -10,4 +11,10 @@ pipeline.trace_task(
     tables_path=snakemake.input.get("tables"),
     checkpoints_paths=snakemake.input.checkpoints,
     trace_paths=snakemake.output.traces,
+)
+pipeline.measure_task_behaviour(
+    task=snakemake.wildcards.task,
+    trace_paths=snakemake.output.traces,
+    csv_paths=snakemake.output.behaviour,
+    task_csv_path=snakemake.output.behaviour_table,
 )
