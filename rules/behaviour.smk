@@ -3,7 +3,6 @@
 # rules/bandit.smk): it takes a second per run, and a job of its own several of start-up.
 
 
-# Stage targets.
 rule gittins:
     input:
         expand(rules.gittins_table.output.tables, task=BANDIT),

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 # The Snakefile imports only what loads without torch (metabayes.catalogue): every Snakemake
 # start, and every SLURM job, pays for what is imported here.
-from metabayes.catalogue import TASK_NAMES, kind_name
+from metabayes.catalogue import TASK_NAMES, uses_tables
 from metabayes.settings import Settings
 
 SETTINGS = Settings.from_config(config)
@@ -71,11 +71,6 @@ FIG1_TASKS = FIG3_TASKS
 
 FIG2_TASKS = ["bernoulli_beta_1_1", "bernoulli_bandit_beta_1_1"]
 """The tasks of Figure 2 (paper Fig. 2a, 2b)."""
-
-
-def uses_tables(task):
-    """Whether a task's steps read its Gittins tables (bandits do)."""
-    return kind_name(task) == "bandit"
 
 
 def structure_inputs(wildcards):

@@ -20,6 +20,7 @@ def test_task_names_are_the_registrys_by_kind_and_in_order():
     assert set(catalogue.TASK_NAMES) == set(KINDS) == set(TRAINING_SETTINGS)
     for name in TASKS:
         assert catalogue.kind_name(name) == kind_of(name).name == TASKS[name].kind
+        assert catalogue.uses_tables(name) == kind_of(name).uses_tables
     with pytest.raises(KeyError, match="no_such_task"):
         catalogue.kind_name("no_such_task")
 

@@ -43,6 +43,15 @@ def kind_name(task: str) -> str:
     raise KeyError(f"unknown task {task!r}")
 
 
+KINDS_WITH_TABLES = ("bandit",)
+"""Kinds whose steps read a task's Gittins-table file (``results/gittins/{task}.h5``)."""
+
+
+def uses_tables(task: str) -> bool:
+    """Whether a registered task's steps read its Gittins tables."""
+    return kind_name(task) in KINDS_WITH_TABLES
+
+
 INITS = ("torch", "haiku")
 """Initialisation schemes of the meta-learner's parameters (:func:`metabayes.rnn.initialise`)."""
 

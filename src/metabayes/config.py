@@ -21,7 +21,7 @@ import yaml
 from metabayes.catalogue import INITS, OPT_COORDINATES, PHI_TARGETS, RNN_COMPONENTS, TASK_NAMES
 from metabayes.settings import split_sizes
 
-TASKS = sorted(name for names in TASK_NAMES.values() for name in names)
+_TASKS = sorted(name for names in TASK_NAMES.values() for name in names)
 
 _POSITIVE_INT = {"type": "integer", "minimum": 1}
 _POSITIVE_NUMBER = {"type": "number", "exclusiveMinimum": 0}
@@ -91,7 +91,7 @@ SCHEMA: dict = {
         "tasks": {
             "description": "Tasks to run, by registry name (SPEC §1).",
             "type": "array",
-            "items": {"type": "string", "enum": sorted(TASKS)},
+            "items": {"type": "string", "enum": _TASKS},
             "minItems": 1,
             "uniqueItems": True,
         },
@@ -196,7 +196,7 @@ SCHEMA: dict = {
                 "tasks": {
                     "description": "Tasks trained at other widths (none: no ablation).",
                     "type": "array",
-                    "items": {"type": "string", "enum": sorted(TASKS)},
+                    "items": {"type": "string", "enum": _TASKS},
                     "uniqueItems": True,
                 },
                 "seeds": {

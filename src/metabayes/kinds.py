@@ -36,6 +36,7 @@ from metabayes.analysis.structure_runs import (
 )
 from metabayes.bandits.agents import GittinsAgent
 from metabayes.bandits.index_tables import read_index_tables
+from metabayes.catalogue import KINDS_WITH_TABLES
 from metabayes.rnn import MetaLearner
 from metabayes.simulate import (
     bandit_trace,
@@ -86,12 +87,16 @@ class TaskKind(ABC):
         name: the kind's name; also the config block of its training settings and the key
             of its ϕ width (``structure.hidden_size``).
         tasks: its registered tasks, by name.
-        uses_tables: whether its steps read a Gittins-table file (``tables_path``).
+        uses_tables: whether its steps read a Gittins-table file (``tables_path``); the
+            kinds that do are named in :data:`metabayes.catalogue.KINDS_WITH_TABLES`.
     """
 
     name: ClassVar[str]
     tasks: ClassVar[Mapping]
-    uses_tables: ClassVar[bool] = False
+
+    @property
+    def uses_tables(self) -> bool:
+        return self.name in KINDS_WITH_TABLES
 
     @abstractmethod
     def build_network(self, task, hidden_size: int) -> MetaLearner:
@@ -205,7 +210,6 @@ class BanditKind(TaskKind):
 
     name = "bandit"
     tasks = BANDIT_TASKS
-    uses_tables = True
 
     def build_network(self, task, hidden_size):
         return bandit_training.build_bandit_agent(task, hidden_size)

@@ -74,7 +74,8 @@ class EmbeddingSettings:
 
 
 def split_sizes(n_episodes: int, fractions: Sequence[float]) -> tuple[int, int, int]:
-    """Episodes in each part (train, validation, test) of :func:`split_episodes`."""
+    """Episodes in each part (train, validation, test) of
+    :func:`metabayes.analysis.structure.split_episodes`."""
     n_train = round(fractions[0] * n_episodes)
     n_validation = round(fractions[1] * n_episodes)
     return n_train, n_validation, n_episodes - n_train - n_validation
