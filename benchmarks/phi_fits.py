@@ -59,13 +59,8 @@ def regressions(shapes: list[tuple[int, int]], rng: np.random.Generator) -> list
     for key, (n_in, n_out) in enumerate(shapes * 2):  # init and final checkpoints
         x = rng.normal(size=(K, T, n_in))
         y = np.tanh(x @ rng.normal(size=(n_in, n_out)) / np.sqrt(n_in))
-        rows = [part.reshape(-1, part.shape[-1]) for part in (x, y)]
-        train, validation = slice(0, TRAIN * T), slice(TRAIN * T, (TRAIN + VALIDATION) * T)
-        problems.append(
-            Regression(
-                rows[0][train], rows[1][train], rows[0][validation], rows[1][validation], x, key % 2
-            )
-        )
+        train, validation = np.arange(TRAIN), np.arange(TRAIN, TRAIN + VALIDATION)
+        problems.append(Regression(x, y, train, validation, x, key % 2))
     return problems
 
 

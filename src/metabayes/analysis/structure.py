@@ -24,8 +24,8 @@ the other, but not be simulated by it: ϕ would have to send one state to severa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -120,22 +120,72 @@ def embedding_network(n_in: int, n_out: int, settings: EmbeddingSettings) -> nn.
 
 @dataclass(frozen=True)
 class Regression:
-    """One ϕ to fit: training and validation pairs, the states to map, and ϕ's stream key.
+    """One ϕ to fit: its pairs of states, which of them train and which validate, the states
+    to map, and ϕ's stream key.
+
+    The pairs are indexed along their first axis, an episode (..., T, n) or a single state
+    (..., n); the rows a part trains on are those of its indices, flattened. The parts are
+    cut out only when ϕ is fitted, so that many pending regressions over the same states
+    (K, T, 2N of a bandit LSTM: 41 MB in float64) hold no copies of them.
 
     ϕ's initialisation and shuffling are a function of (seed, key) alone.
     """
 
-    x_train: np.ndarray  # (m, n_in)
-    y_train: np.ndarray  # (m, n_out)
-    x_validation: np.ndarray
-    y_validation: np.ndarray
+    inputs: np.ndarray  # (E, ..., n_in)
+    targets: np.ndarray  # (E, ..., n_out)
+    train: np.ndarray  # indices into the first axis
+    validation: np.ndarray
     x: np.ndarray  # (..., n_in) states to map once ϕ is fitted
     key: int = 0
+
+    @classmethod
+    def from_rows(
+        cls,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        x_validation: np.ndarray,
+        y_validation: np.ndarray,
+        x: np.ndarray,
+        key: int = 0,
+    ) -> Regression:
+        """The regression of training and validation pairs given as rows (m, n)."""
+        m = len(x_train)
+        return cls(
+            np.concatenate([x_train, x_validation]),
+            np.concatenate([y_train, y_validation]),
+            np.arange(m),
+            np.arange(m, m + len(x_validation)),
+            x,
+            key,
+        )
+
+    @property
+    def x_train(self) -> np.ndarray:
+        return _flat(self.inputs, self.train)
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return _flat(self.targets, self.train)
+
+    @property
+    def x_validation(self) -> np.ndarray:
+        return _flat(self.inputs, self.validation)
+
+    @property
+    def y_validation(self) -> np.ndarray:
+        return _flat(self.targets, self.validation)
 
     @property
     def shape(self) -> tuple:
         """What ϕs must share to be trained side by side."""
-        return (self.x_train.shape, self.y_train.shape, self.x_validation.shape, self.x.shape)
+        rows = math.prod(self.inputs.shape[1:-1])
+        return (
+            len(self.train) * rows,
+            len(self.validation) * rows,
+            self.inputs.shape[-1],
+            self.targets.shape[-1],
+            self.x.shape,
+        )
 
 
 STACK_MAX_HIDDEN = 128
@@ -149,7 +199,20 @@ def fit_embeddings(
     max_stack: int | None = None,
 ) -> list[tuple[np.ndarray, int]]:
     """Regress y on x with an MLP ϕ per problem, by Adam on the squared error, with early
-    stopping; return ϕ(x) and the epochs trained, per problem.
+    stopping; return ϕ(x) and the epochs trained, per problem (:func:`iter_embeddings`)."""
+    fits: list = [None] * len(problems)
+    for index, fit in iter_embeddings(problems, settings, seed, max_stack):
+        fits[index] = fit
+    return fits
+
+
+def iter_embeddings(
+    problems: Sequence[Regression],
+    settings: EmbeddingSettings,
+    seed: int,
+    max_stack: int | None = None,
+) -> Iterator[tuple[int, tuple[np.ndarray, int]]]:
+    """(index of the problem, (ϕ(x), epochs trained)) for every problem, as its stack is done.
 
     Each ϕ trains until its validation error has not improved for ``patience`` epochs (or
     ``max_epochs``), and the parameters of its best epoch are kept. Problems of one shape are
@@ -161,25 +224,19 @@ def fit_embeddings(
     the noise of a shared machine) and hold a stack's worth of activations, so by default ϕs
     wider than :data:`STACK_MAX_HIDDEN` are fitted one at a time. A ϕ's numbers depend
     neither on which other problems are fitted with it nor on the stack size (tested bit for
-    bit).
+    bit). A caller that uses each ϕ(x) as it comes and lets it go holds one stack's at a
+    time (the bandits' full-state ϕs map 10 000 states into 512 numbers each).
     """
     if max_stack is None:
         max_stack = 1 if settings.hidden_size > STACK_MAX_HIDDEN else len(problems)
     groups: dict[tuple, list[int]] = {}
     for index, problem in enumerate(problems):
         groups.setdefault(problem.shape, []).append(index)
-    fits: list = [None] * len(problems)
-    stacks = [
-        indices[start : start + max_stack]
-        for indices in groups.values()
-        for start in range(0, len(indices), max_stack)
-    ]
-    for indices in stacks:
-        for index, fit in zip(
-            indices, _fit_stack([problems[i] for i in indices], settings, seed), strict=True
-        ):
-            fits[index] = fit
-    return fits
+    for indices in groups.values():
+        for start in range(0, len(indices), max_stack):
+            stack = indices[start : start + max_stack]
+            fits = _fit_stack([problems[i] for i in stack], settings, seed)
+            yield from zip(stack, fits, strict=True)
 
 
 class _MLPStack:
@@ -243,8 +300,14 @@ def _fit_stack(
     """:func:`fit_embeddings` for problems of one shape, trained as one :class:`_MLPStack`."""
 
     def stacked(name: str) -> torch.Tensor:
-        arrays = [getattr(problem, name) for problem in problems]
-        return torch.as_tensor(np.stack(arrays), dtype=torch.float32)
+        """One of the problems' arrays, side by side in float32, cut out one at a time."""
+        rows = None
+        for k, problem in enumerate(problems):
+            array = torch.from_numpy(np.ascontiguousarray(getattr(problem, name)))
+            if rows is None:
+                rows = torch.empty((len(problems), *array.shape), dtype=torch.float32)
+            rows[k] = array
+        return rows
 
     data = [stacked(name) for name in ("x_train", "y_train", "x_validation", "y_validation")]
     n_in, n_out = data[0].shape[-1], data[1].shape[-1]
@@ -311,6 +374,19 @@ class Machine:
     states: np.ndarray  # (K, T, S)
     outputs: np.ndarray  # (K, T, P), emitted at ``states``
     emit: Callable[[np.ndarray], np.ndarray]
+    _coordinates: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def coordinates(self, episodes: np.ndarray, n: int | None) -> tuple[Whitening, np.ndarray]:
+        """A :class:`Whitening` fitted on the states of ``episodes`` (on the first n
+        principal components, or with n None every unit standardised) and all the states in
+        it, (K, T, ·). Kept: the comparisons of a run under several analysis variants share
+        them, and a bandit LSTM's full state in these coordinates is 41 MB."""
+        key = (np.asarray(episodes).tobytes(), n)
+        if key not in self._coordinates:
+            train = _flat(self.states, episodes)
+            coding = Whitening.standardise(train) if n is None else Whitening.fit(train, n)
+            self._coordinates[key] = coding, coding.transform(self.states)
+        return self._coordinates[key]
 
 
 OutputDissimilarity = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, float]]
@@ -417,40 +493,29 @@ class PendingComparison:
         n = opt.states.shape[-1]
         self.machines = machines = {"opt": opt, "rnn": rnn}
         self.split, self.dissimilarity = split, dissimilarity
-        train = {name: _flat(machine.states, split.train) for name, machine in machines.items()}
-        self.scores = {name: Whitening.fit(train[name], n) for name in machines}
-        self.projected = {
-            name: self.scores[name].transform(machine.states) for name, machine in machines.items()
-        }
-        full = Whitening.standardise(train["rnn"]) if rnn_full_state or full_state_target else None
+        scored = {name: machine.coordinates(split.train, n) for name, machine in machines.items()}
+        self.scores = {name: coding for name, (coding, _) in scored.items()}
+        self.projected = {name: states for name, (_, states) in scored.items()}
+        full = rnn.coordinates(split.train, None) if rnn_full_state or full_state_target else None
         if rnn_full_state:
-            rnn_coding = full
+            rnn_coded = full
         elif (rnn_components or n) == n:
-            rnn_coding = self.scores["rnn"]
+            rnn_coded = scored["rnn"]
         else:
-            rnn_coding = Whitening.fit(train["rnn"], rnn_components)
-        self.codings = {"opt": self.scores["opt"], "rnn": rnn_coding}
-        self.coded = {
-            name: self.codings[name].transform(machine.states) for name, machine in machines.items()
-        }
-        self.targets = {**self.codings, "rnn": full} if full_state_target else self.codings
+            rnn_coded = rnn.coordinates(split.train, rnn_components)
+        coded = {"opt": scored["opt"], "rnn": rnn_coded}
+        self.codings = {name: coding for name, (coding, _) in coded.items()}
+        self.coded = {name: states for name, (_, states) in coded.items()}
+        landing = {**coded, "rnn": full} if full_state_target else coded
+        self.targets = {name: coding for name, (coding, _) in landing.items()}
+        self.goals = {name: states for name, (_, states) in landing.items()}
 
     def regression(self, direction: str) -> Regression:
         """ϕ in ``direction`` (:data:`DIRECTIONS`) as a regression problem."""
         source, target = direction.split("_to_")
-        coder = self.targets[target]
-        if coder is self.codings[target]:
-            goal = self.coded[target]
-        else:
-            goal = coder.transform(self.machines[target].states)
         x, split = self.coded[source], self.split
         return Regression(
-            _flat(x, split.train),
-            _flat(goal, split.train),
-            _flat(x, split.validation),
-            _flat(goal, split.validation),
-            x,
-            key=DIRECTIONS.index(direction),
+            x, self.goals[target], split.train, split.validation, x, key=DIRECTIONS.index(direction)
         )
 
     def simulation(self, direction: str, z: np.ndarray, epochs: int) -> Simulation:

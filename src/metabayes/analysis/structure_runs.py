@@ -33,10 +33,9 @@ from metabayes.analysis.structure import (
     Machine,
     OutputDissimilarity,
     PendingComparison,
-    Regression,
     Simulation,
     Split,
-    fit_embeddings,
+    iter_embeddings,
 )
 from metabayes.bandits.agents import GittinsAgent
 from metabayes.families import Categorical, Family
@@ -178,7 +177,7 @@ def compare_run(
 
     ϕ is seeded by the run's seed, the same for every variant. A ϕ that several variants
     would fit alike (equal :meth:`Variant.fit_key`) is fitted once, and all ϕs of the run are
-    fitted together (:func:`metabayes.analysis.structure.fit_embeddings`).
+    fitted together (:func:`metabayes.analysis.structure.iter_embeddings`).
 
     Args:
         machines: label → (Opt with its state as sufficient statistics, the RNN).
@@ -186,7 +185,7 @@ def compare_run(
         coordinates: Opt's models; their name is replaced by each variant's.
     """
     planned: list[dict[str, tuple[PendingComparison, dict[str, tuple]]]] = []
-    regressions: dict[tuple, Regression] = {}  # fit key → its ϕ, once
+    owners: dict[tuple, tuple[PendingComparison, str]] = {}  # fit key → who fits its ϕ, once
     for variant in variants:
         coded = replace(coordinates, name=variant.opt_coordinates)
         plan = {}
@@ -203,22 +202,23 @@ def compare_run(
             )
             fit_keys = {d: (label, variant.fit_key(d, m)) for d in DIRECTIONS}
             for direction, key in fit_keys.items():
-                if key not in regressions:
-                    regressions[key] = comparison.regression(direction)
+                owners.setdefault(key, (comparison, direction))
             plan[label] = comparison, fit_keys
         planned.append(plan)
-    fitted = fit_embeddings(list(regressions.values()), settings, seed)
-    fits = dict(zip(regressions, fitted, strict=True))
+    # Each ϕ(x) is scored as soon as its stack is fitted and then dropped: a bandit's
+    # full-state ϕ(x) alone is 41 MB, and a run has 6 of them under the paper's variants.
+    keys = list(owners)
+    problems = [comparison.regression(direction) for comparison, direction in owners.values()]
     simulations: dict[tuple, Simulation] = {}
+    for index, fit in iter_embeddings(problems, settings, seed):
+        comparison, direction = owners[keys[index]]
+        simulations[keys[index]] = comparison.simulation(direction, *fit)
     results = []
     for plan in planned:
-        comparisons = {}
-        for label, (comparison, fit_keys) in plan.items():
-            for direction, key in fit_keys.items():
-                if key not in simulations:
-                    simulations[key] = comparison.simulation(direction, *fits[key])
-            comparisons[label] = comparison.finish(
-                {direction: simulations[key] for direction, key in fit_keys.items()}
-            )
-        results.append(comparisons)
+        results.append(
+            {
+                label: comparison.finish({d: simulations[key] for d, key in fit_keys.items()})
+                for label, (comparison, fit_keys) in plan.items()
+            }
+        )
     return results
