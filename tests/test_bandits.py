@@ -17,7 +17,7 @@ from metabayes.bandits.agents import (
     policy_value,
 )
 from metabayes.bandits.arms import BernoulliArms, BetaPrior
-from metabayes.bandits.dp import gaussian_backward
+from metabayes.bandits.dp import _expect_linear, _sinh_knots, gaussian_backward
 from metabayes.bandits.games import discounted_return, play
 from metabayes.bandits.gittins import bernoulli_gittins_table
 from metabayes.tasks.bandit import BANDIT_TASKS, BanditTask, action_uniforms
@@ -253,6 +253,22 @@ def test_gaussian_dp_two_steps_exact(name):
     step_sd = task.arms.sigma / math.sqrt(n0 * (n0 + 1))
     value = gaussian_backward(task.arms, 2, GAMMA, n_knots=51).value(task.arms, GAMMA)
     assert value == pytest.approx(GAMMA * step_sd / math.sqrt(2 * math.pi), abs=1e-13)
+
+
+def test_gaussian_expectations_on_the_knots_reuse_hinges_bit_for_bit():
+    """Backward induction evaluates at the knots, where the hinge matrices depend on ς
+    alone and are kept by ς: the same numbers as computing them row by row."""
+    arms = BANDIT_TASKS["gaussian_bandit_sigma_05"].arms
+    knots = _sinh_knots(arms, 61, 6.0, 0.25)
+    rng = np.random.default_rng(0)
+    values = np.cumsum(rng.random((5, 61)), axis=1)
+    sd = np.array([0.3, 0.1, 0.3, 0.05, 0.1])  # repeated ς share a matrix
+    mu = np.broadcast_to(knots, (5, 61))
+    hinges = {}
+    kept = _expect_linear(knots, values, mu, sd, hinges)
+    np.testing.assert_array_equal(kept, _expect_linear(knots, values, mu, sd))
+    assert sorted(hinges) == [0.05, 0.1, 0.3]
+    np.testing.assert_array_equal(_expect_linear(knots, values, mu, sd, hinges), kept)
 
 
 @pytest.mark.parametrize("name", GAUSSIAN)
