@@ -12,10 +12,12 @@ from metabayes.analysis.convergence import (
     analyse,
     canonical_pose,
     check_same_episodes,
+    classical_mds,
     convergence_table,
     embed,
     js_distances,
     regret_distances,
+    smacof,
 )
 from metabayes.analysis.generalisation import (
     bandit_examples,
@@ -55,6 +57,43 @@ def test_mds_recovers_a_planar_configuration_up_to_rotation_and_reflection():
     centred = [x - x.mean(axis=0) for x in (fitted.coordinates, points)]
     rotation, _ = orthogonal_procrustes(*centred)
     np.testing.assert_allclose(centred[0] @ rotation, centred[1], atol=1e-3)
+
+
+def test_smacof_gives_scikit_learns_embedding_and_never_raises_the_stress():
+    """The SMACOF written out is scikit-learn 1.9.1's (``MDS(metric_mds=True,
+    metric="precomputed", n_init=1, eps=1e-9, normalized_stress=True).fit_transform(d,
+    init=classical_mds(d))``, whose output on these distances is below, equal bit for bit on
+    the machine that recorded it), and each Guttman transform lowers the raw stress."""
+    distances = np.array(
+        [
+            [0.0, 2.648, 1.708, 2.283, 2.372, 2.333],
+            [2.648, 0.0, 0.801, 0.871, 4.022, 1.871],
+            [1.708, 0.801, 0.0, 0.859, 2.693, 2.721],
+            [2.283, 0.871, 0.859, 0.0, 2.835, 2.389],
+            [2.372, 4.022, 2.693, 2.835, 0.0, 1.965],
+            [2.333, 1.871, 2.721, 2.389, 1.965, 0.0],
+        ]
+    )
+    scikit_learn = np.array(
+        [
+            [0.6238972191886982, -1.3064581808192397],
+            [-1.4909102522093138, 0.36548180539379826],
+            [-0.8690538723423931, -0.6165996886029048],
+            [-0.9700815416969579, 0.02040428318109655],
+            [2.1148335232722824, 0.20137570790326256],
+            [0.5913149237876845, 1.3357960729439873],
+        ]
+    )
+    start = classical_mds(distances)
+    assert not start.flags.c_contiguous  # columns of eigenvectors: the copy must be C-ordered
+    coordinates, stress = smacof(distances, start, max_iter=3000)
+    np.testing.assert_allclose(coordinates, scikit_learn, rtol=1e-12, atol=1e-14)
+    assert stress == pytest.approx(0.12467106877907606, rel=1e-12)
+    raw = []
+    for max_iter in range(1, 30):
+        x, _ = smacof(distances, start, max_iter)
+        raw.append(0.5 * np.sum((np.linalg.norm(x[:, None] - x[None], axis=-1) - distances) ** 2))
+    assert np.all(np.diff(raw) <= 1e-12) and raw[-1] < raw[0]
 
 
 def test_canonical_pose_puts_opt_at_the_origin_and_the_start_on_the_positive_x_axis():

@@ -4,8 +4,9 @@ Each function is one job of the Snakemake workflow (``workflow/scripts/*`` call 
 subcommand of the CLI (``python -m metabayes``), so every step runs without Snakemake too.
 
 Every job imports this module, so what only some jobs need is imported where it is used:
-matplotlib by the plotting steps, scikit-learn (and with it scipy.stats) by the convergence
-analysis. Each cost every job 1–2 s of start-up.
+matplotlib by the plotting steps, scipy.stats by the few families that need it. Each cost
+every job 1–2 s of start-up (the MDS is written out for the same reason,
+:func:`metabayes.analysis.convergence.smacof`).
 """
 
 from __future__ import annotations
