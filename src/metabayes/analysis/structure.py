@@ -301,12 +301,11 @@ def _fit_stack(
 
     def stacked(name: str) -> torch.Tensor:
         """One of the problems' arrays, side by side in float32, cut out one at a time."""
-        rows = None
+        first = getattr(problems[0], name)
+        rows = torch.empty((len(problems), *first.shape), dtype=torch.float32)
+        side_by_side = rows.numpy()
         for k, problem in enumerate(problems):
-            array = torch.from_numpy(np.ascontiguousarray(getattr(problem, name)))
-            if rows is None:
-                rows = torch.empty((len(problems), *array.shape), dtype=torch.float32)
-            rows[k] = array
+            side_by_side[k] = first if k == 0 else getattr(problem, name)
         return rows
 
     data = [stacked(name) for name in ("x_train", "y_train", "x_validation", "y_validation")]
@@ -380,12 +379,15 @@ class Machine:
         """A :class:`Whitening` fitted on the states of ``episodes`` (on the first n
         principal components, or with n None every unit standardised) and all the states in
         it, (K, T, ·). Kept: the comparisons of a run under several analysis variants share
-        them, and a bandit LSTM's full state in these coordinates is 41 MB."""
+        them, and a bandit LSTM's full state in these coordinates is 41 MB. Read-only, since
+        shared."""
         key = (np.asarray(episodes).tobytes(), n)
         if key not in self._coordinates:
             train = _flat(self.states, episodes)
             coding = Whitening.standardise(train) if n is None else Whitening.fit(train, n)
-            self._coordinates[key] = coding, coding.transform(self.states)
+            states = coding.transform(self.states)
+            states.flags.writeable = False
+            self._coordinates[key] = coding, states
         return self._coordinates[key]
 
 
