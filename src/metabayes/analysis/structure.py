@@ -301,11 +301,13 @@ def _fit_stack(
 
     def stacked(name: str) -> torch.Tensor:
         """One of the problems' arrays, side by side in float32, cut out one at a time."""
-        first = getattr(problems[0], name)
+        arrays = (getattr(problem, name) for problem in problems)
+        first = next(arrays)
         rows = torch.empty((len(problems), *first.shape), dtype=torch.float32)
-        side_by_side = rows.numpy()
-        for k, problem in enumerate(problems):
-            side_by_side[k] = first if k == 0 else getattr(problem, name)
+        side_by_side = rows.numpy()  # NumPy's cast to float32 rounds as torch's does
+        side_by_side[0] = first
+        for k, array in enumerate(arrays, start=1):
+            side_by_side[k] = array
         return rows
 
     data = [stacked(name) for name in ("x_train", "y_train", "x_validation", "y_validation")]
