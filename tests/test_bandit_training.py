@@ -36,6 +36,7 @@ SETTINGS = BanditSettings(
     n_checkpoints=3,
     log_every=5,
     init="torch",
+    precision="float32",
 )
 
 

@@ -73,6 +73,8 @@ BATTERY = [
     # choices
     ("prediction:\n  lr_schedule: linear\n", "'prediction.lr_schedule': 'linear' is not one of"),
     ("bandit:\n  init: xavier\n", "config key 'bandit.init': 'xavier' is not one of"),
+    ("bandit:\n  precision: float16\n", "'bandit.precision': 'float16' is not one of"),
+    ("prediction:\n  precision: bfloat16\n", "config key 'prediction.precision' is not known"),
     ("structure:\n  rnn_components: 0n\n", "'structure.rnn_components': '0n' does not match"),
     ("structure:\n  variants: [{phi_target: hidden}]\n", "'structure.variants.0.phi_target'"),
     # keys that must fit together

@@ -55,6 +55,10 @@ def uses_tables(task: str) -> bool:
 INITS = ("torch", "haiku")
 """Initialisation schemes of the meta-learner's parameters (:func:`metabayes.rnn.initialise`)."""
 
+PRECISIONS = ("float32", "bfloat16")
+"""Operand types of the bandit LSTM's matrix products in training, by torch name
+(:mod:`metabayes.stack`)."""
+
 OPT_COORDINATES = ("statistics", "posterior")
 """The coordinate systems of Opt's state that the analysis offers
 (:mod:`metabayes.analysis.coordinates`)."""

@@ -18,7 +18,14 @@ from collections.abc import Iterable
 import jsonschema
 import yaml
 
-from metabayes.catalogue import INITS, OPT_COORDINATES, PHI_TARGETS, RNN_COMPONENTS, TASK_NAMES
+from metabayes.catalogue import (
+    INITS,
+    OPT_COORDINATES,
+    PHI_TARGETS,
+    PRECISIONS,
+    RNN_COMPONENTS,
+    TASK_NAMES,
+)
 from metabayes.settings import split_sizes
 
 _TASKS = sorted(name for names in TASK_NAMES.values() for name in names)
@@ -124,6 +131,10 @@ SCHEMA: dict = {
                 "minimum": 0,
             },
             value_cost={"description": "Value-loss weight.", **_POSITIVE_NUMBER},
+            precision={
+                "description": "Operands of the LSTM's matrix products in training.",
+                "enum": list(PRECISIONS),
+            },
         ),
         "structure": {
             "type": "object",

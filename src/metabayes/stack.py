@@ -23,6 +23,12 @@ therefore the same whichever seeds share its stack (tested bit for bit).
 Inputs and outputs are seed-major, (S, T, B, ·), so that each seed's rows form one matrix of
 the batched products; the LSTM's trace is time-major, (T, S, B, ·), so that a step's slice is
 contiguous.
+
+The LSTM's matrix products may run in bfloat16 (``products``): their operands are rounded to
+bfloat16, each product is accumulated in float32 by the kernel and rounded to bfloat16 once,
+and everything else (gates, cell, the backward's elementwise terms, parameters, Adam) stays in
+float32. Those products are nine tenths of a bandit update's arithmetic, and a core with
+bfloat16 matrix units does them about 3× faster; on small prediction networks they are slower.
 """
 
 from __future__ import annotations
@@ -49,9 +55,20 @@ class LSTMTrace:
     Args:
         S, T, B, N: stack size, steps, batch size, hidden size.
         dtype: floating type of the buffers.
+        products: operand type of the LSTM's matrix products, in this pass and in the
+            backward of :class:`LSTMReplay` (float32 or bfloat16; ``dtype`` if None).
     """
 
-    def __init__(self, S: int, T: int, B: int, N: int, dtype: torch.dtype = torch.float32):
+    def __init__(
+        self,
+        S: int,
+        T: int,
+        B: int,
+        N: int,
+        dtype: torch.dtype = torch.float32,
+        products: torch.dtype | None = None,
+    ):
+        self.products = dtype if products is None else products
         self.acts = torch.empty(T, S, B, 4, N, dtype=dtype)  # σ(i), σ(f), tanh(g), σ(o)
         self.c = torch.empty(T, S, B, N, dtype=dtype)
         self.tanh_c = torch.empty(T, S, B, N, dtype=dtype)
@@ -73,6 +90,48 @@ class LSTMTrace:
         torch.mul(o, self.tanh_c[t], out=h)
         self.t += 1
         return h
+
+
+class StepGates:
+    """Gate pre-activations b + x_t W_ihᵀ + h_{t−1} W_hhᵀ of S stacked LSTMs, step by step.
+
+    For a pass whose inputs are known only one step ahead (a bandit rollout). In the type of
+    the weights, the two products are fused multiply-adds; with lower-precision ``products``,
+    x_t and h_{t−1} are rounded into one buffer and multiplied by [W_ih | W_hh]ᵀ, rounded once
+    per pass, in a single product whose result is added to the bias in float32.
+
+    Args:
+        w_ih, w_hh: (S, 4N, N_in) and (S, 4N, N), without autograd.
+        bias: b_ih + b_hh, (S, 4N).
+        products: operand type of the products.
+    """
+
+    def __init__(
+        self, w_ih: torch.Tensor, w_hh: torch.Tensor, bias: torch.Tensor, products: torch.dtype
+    ):
+        self.bias = bias[:, None]
+        self.exact = products == w_ih.dtype
+        if self.exact:
+            self.w_ih_t, self.w_hh_t = w_ih.transpose(1, 2), w_hh.transpose(1, 2)
+        else:
+            self.n_in = w_ih.shape[2]
+            self.w_t = torch.cat([w_ih, w_hh], dim=2).transpose(1, 2).to(products)
+            self.xh: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """Pre-activations (S, B, 4N) from inputs x (S, B, N_in) and h_{t−1}, None at t = 0."""
+        if self.exact:
+            gates = torch.baddbmm(self.bias, x, self.w_ih_t)
+            if h is not None:
+                gates.baddbmm_(h, self.w_hh_t)
+            return gates
+        if self.xh is None:  # h_{−1} = 0 stays in the buffer's second part until t = 1
+            self.xh = torch.zeros(*x.shape[:-1], self.w_t.shape[1], dtype=self.w_t.dtype)
+        self.xh[..., : self.n_in].copy_(x)
+        if h is not None:
+            self.xh[..., self.n_in :].copy_(h)
+        return torch.add(self.bias, torch.bmm(self.xh, self.w_t))
 
 
 def lstm_trace(
@@ -116,6 +175,9 @@ class LSTMReplay(torch.autograd.Function):
         x, w_ih, w_hh = ctx.saved_tensors
         trace: LSTMTrace = ctx.trace
         T, S, B, N = trace.h.shape
+        products = trace.products
+        exact = products == grad_h.dtype
+        w_hh_p = w_hh.to(products)
         one = torch.ones((), dtype=grad_h.dtype)
         grad_gates = torch.empty(S, T, B, 4, N, dtype=grad_h.dtype)
         dh = grad_h[:, T - 1]
@@ -144,17 +206,27 @@ class LSTMReplay(torch.autograd.Function):
             out[:, :, 3].mul_(dh)
             if t > 0:
                 dc.mul_(f)
-                dh = torch.baddbmm(grad_h[:, t - 1], out.view(S, B, 4 * N), w_hh)
+                if exact:
+                    dh = torch.baddbmm(grad_h[:, t - 1], out.view(S, B, 4 * N), w_hh)
+                else:
+                    step = torch.bmm(out.view(S, B, 4 * N).to(products), w_hh_p)
+                    dh = torch.add(grad_h[:, t - 1], step)
 
         flat = grad_gates.view(S, T * B, 4 * N)
-        grad_x = torch.bmm(flat, w_ih).view(x.shape)
-        grad_w_ih = torch.bmm(flat.transpose(1, 2), x.reshape(S, T * B, -1))
+        grad_b = flat.sum(dim=1)
         # h_{t−1} for every step, 0 before the first: the products then run over whole,
         # regularly strided blocks (a sliced operand would be copied transposed first).
-        h_prev = torch.zeros(S, T, B, N, dtype=grad_h.dtype)
+        h_prev = torch.zeros(S, T, B, N, dtype=products)
         h_prev[:, 1:] = trace.h[:-1].transpose(0, 1)
+        flat = flat.to(products)
+        x_rows = x.reshape(S, T * B, -1).to(products)
+        grad_x = torch.bmm(flat, w_ih.to(products)).view(x.shape)
+        grad_w_ih = torch.bmm(flat.transpose(1, 2), x_rows)
         grad_w_hh = torch.bmm(flat.transpose(1, 2), h_prev.view(S, T * B, N))
-        grad_b = flat.sum(dim=1)
+        if not exact:
+            grad_x, grad_w_ih, grad_w_hh = (
+                g.to(grad_h.dtype) for g in (grad_x, grad_w_ih, grad_w_hh)
+            )
         return grad_x, grad_w_ih, grad_w_hh, grad_b, grad_b.clone(), None
 
 

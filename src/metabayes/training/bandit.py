@@ -26,7 +26,7 @@ from metabayes.bandits.games import discounted_return, play
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
 from metabayes.settings import BanditSettings
-from metabayes.stack import LSTMReplay, LSTMTrace, StackedMetaLearner
+from metabayes.stack import LSTMReplay, LSTMTrace, StackedMetaLearner, StepGates
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import (
@@ -69,6 +69,7 @@ def play_batch(
     stack: StackedMetaLearner,
     episodes: Sequence[BanditEpisodes],
     uniforms: Sequence[np.ndarray],
+    products: torch.dtype = torch.float32,
 ) -> BatchGame:
     """Play each seed's reward tables with its network's policy; differentiable afterwards.
 
@@ -82,6 +83,7 @@ def play_batch(
         stack: the S networks.
         episodes: per seed, reward tables r[t, a], shape (B, T, 2).
         uniforms: per seed, shape (B, T).
+        products: operand type of the LSTM's matrix products (:mod:`metabayes.stack`).
     """
     table = torch.as_tensor(np.stack([e.rewards for e in episodes]), dtype=torch.float32)
     u = torch.as_tensor(np.stack(uniforms), dtype=torch.float32)
@@ -90,14 +92,12 @@ def play_batch(
     inputs = torch.zeros(S, T, B, N_ARMS + 1)  # x_0 = 0; x_t = (one-hot a_{t−1}, r_{t−1})
     actions = torch.empty(S, T, B, dtype=torch.long)
     rewards = torch.empty(S, T, B)
-    trace = LSTMTrace(S, T, B, N)
+    trace = LSTMTrace(S, T, B, N, products=products)
     w_ih, w_hh, b_ih, b_hh = stack.lstm_weights()
     with torch.no_grad():
-        bias, w_ih_t, w_hh_t = (b_ih + b_hh)[:, None], w_ih.transpose(1, 2), w_hh.transpose(1, 2)
+        gates_of = StepGates(w_ih, w_hh, b_ih + b_hh, products)
         for t in range(T):
-            gates = torch.baddbmm(bias, stack.encode(inputs[:, t]), w_ih_t)
-            if t > 0:
-                gates.baddbmm_(trace.h[t - 1], w_hh_t)
+            gates = gates_of(stack.encode(inputs[:, t]), trace.h[t - 1] if t > 0 else None)
             logits, _ = stack.emit(trace.step(gates))
             arm1 = torch.softmax(logits, dim=-1)[..., 1]
             torch.lt(u[:, :, t], arm1, out=actions[:, t])
@@ -186,12 +186,13 @@ def _train(task, settings: BanditSettings, seeds: list[int], gittins, snapshots)
     )
     schedule = set(checkpoint_schedule(settings.n_updates, settings.n_checkpoints))
     shape = (settings.batch_size, settings.episode_length)
+    products = getattr(torch, settings.precision)
 
     for update in range(loop.update + 1, settings.n_updates + 1):
         # Play a batch of fresh episodes with the current policy, per seed.
         episodes = [task.sample(numpy_rng(seed, "data", update), *shape) for seed in seeds]
         uniforms = [action_uniforms(numpy_rng(seed, "actions", update), *shape) for seed in seeds]
-        game = play_batch(loop.net, episodes, uniforms)
+        game = play_batch(loop.net, episodes, uniforms, products)
 
         # One Adam step on the actor-critic loss, entropy cost annealed linearly to 0.
         entropy_cost = settings.entropy_cost * (1 - (update - 1) / settings.n_updates)
