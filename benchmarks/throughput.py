@@ -7,6 +7,8 @@ Prints, for the training shapes of the config (or of --config overrides):
 - each training loop's rate: updates per second of one seed, the FLOP of one update (forward
   and backward of the meta-learner: 3 × the forward's multiply-adds × 2) and the achieved
   GFLOP/s, with its ratio to the fp32 product rate;
+- the bandit loop with the LSTM's products in bfloat16 (``bandit.precision``), timed in turn
+  with the float32 one, and its speed-up over it;
 - the same loop written the plain way (``MetaLearner`` + ``nn.LSTM`` under autograd, one seed
   at a time, as the training code was before the stacked path), for the speed-up.
 
@@ -34,7 +36,7 @@ from metabayes.tasks import PREDICTION_TASKS
 from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
 from metabayes.training import bandit, prediction
 from metabayes.training.bandit import actor_critic_loss, build_bandit_agent, play_batch
-from metabayes.training.common import gradient_step
+from metabayes.training.common import gradient_step, reuse_freed_memory
 from metabayes.training.prediction import build_predictor
 
 PREDICTION_TASK = "gaussian_normal_gamma_1"
@@ -50,6 +52,20 @@ def best_seconds(run: Callable[[], None], repeats: int) -> float:
         run()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def best_seconds_interleaved(runs: dict[str, Callable[[], None]], repeats: int) -> dict:
+    """:func:`best_seconds` of each run, its timings taken in turn with the others', so that
+    a change in the machine's speed during the benchmark affects them alike."""
+    for run in runs.values():
+        run()
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def gemm_rate(m: int, k: int, n: int, dtype: torch.dtype, repeats: int) -> float:
@@ -112,20 +128,26 @@ def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, floa
 
 
 def bandit_loops(settings, updates, repeats) -> list[tuple[str, float]]:
-    """Updates per second of the stacked bandit loop (one seed) and of the plain one."""
+    """Updates per second of the stacked bandit loop (one seed), with float32 and bfloat16
+    products (``bandit.precision``), and of the plain one."""
     task = BANDIT_TASKS[BANDIT_TASK]
     shape = (settings.batch_size, settings.episode_length)
     episodes = task.sample(numpy_rng(0, "data", 1), *shape)
     uniforms = action_uniforms(numpy_rng(0, "actions", 1), *shape)
 
-    stack = StackedMetaLearner([build_bandit_agent(task, settings.hidden_size)])
-    optimiser = torch.optim.Adam(stack.parameters(), lr=settings.learning_rate)
+    def stacked(products: torch.dtype) -> Callable[[], None]:
+        stack = StackedMetaLearner([build_bandit_agent(task, settings.hidden_size)])
+        optimiser = torch.optim.Adam(stack.parameters(), lr=settings.learning_rate)
 
-    def run():
-        for _ in range(updates):
-            game = play_batch(stack, [episodes], [uniforms])
-            losses = actor_critic_loss(game, task.gamma, settings.entropy_cost, settings.value_cost)
-            gradient_step(optimiser, losses, stack, settings.grad_clip)
+        def run():
+            for _ in range(updates):
+                game = play_batch(stack, [episodes], [uniforms], products)
+                losses = actor_critic_loss(
+                    game, task.gamma, settings.entropy_cost, settings.value_cost
+                )
+                gradient_step(optimiser, losses, stack, settings.grad_clip)
+
+        return run
 
     net = build_bandit_agent(task, settings.hidden_size)
     plain_optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
@@ -159,10 +181,13 @@ def bandit_loops(settings, updates, repeats) -> list[tuple[str, float]]:
             torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
             plain_optimiser.step()
 
-    return [
-        ("stacked, 1 seed", updates / best_seconds(run, repeats)),
-        ("plain autograd (before)", updates / best_seconds(plain, repeats)),
-    ]
+    runs = {
+        "stacked, 1 seed": stacked(torch.float32),
+        "stacked, bfloat16 products": stacked(torch.bfloat16),
+        "plain autograd (before)": plain,
+    }
+    seconds = best_seconds_interleaved(runs, repeats)
+    return [(label, updates / seconds[label]) for label in runs]
 
 
 def main() -> None:
@@ -174,6 +199,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    reuse_freed_memory()  # as the training jobs do
     settings = Settings.from_config(load_config([args.config]))
     T = settings.evaluation.episode_length
     p, b = settings.training["prediction"], settings.training["bandit"]
@@ -225,6 +251,7 @@ def main() -> None:
         rates,
         reference,
     )
+    print(f"  bfloat16 products / float32: {rates[1][1] / rates[0][1]:.2f}x")
 
 
 if __name__ == "__main__":

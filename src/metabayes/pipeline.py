@@ -49,6 +49,7 @@ from metabayes.simulate import checkpoint_networks
 from metabayes.tasks import TASKS
 from metabayes.traces import Trace, read_trace, write_trace
 from metabayes.training.checkpoints import COMPARED, Checkpoints
+from metabayes.training.common import reuse_freed_memory
 from metabayes.training.snapshots import SNAPSHOT_EVERY_S, SNAPSHOT_NAME, Snapshots
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def train(
     again resumes from there.
     """
     torch.set_num_threads(threads)
+    reuse_freed_memory()
     log.info(
         "training %s seeds %s with %s (code %s)",
         task,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -13,6 +14,30 @@ from metabayes.rnn import MetaLearner, initialise
 from metabayes.stack import SLOT, StackedMetaLearner
 from metabayes.training.checkpoints import Checkpoints
 from metabayes.training.snapshots import SeedRecord, Snapshots, TrainingLoop
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, glibc's <malloc.h>
+MMAP_THRESHOLD = 32 * 2**20
+"""Blocks up to this size come from the heap and are reused once freed (glibc's maximum)."""
+TRIM_THRESHOLD = 2**30
+"""Free memory at the heap's top is handed back to the kernel only above this size."""
+
+
+def reuse_freed_memory() -> bool:
+    """Have glibc keep freed blocks of up to 32 MB in the process for reuse; False elsewhere.
+
+    A training update allocates and frees the same buffers of several MB (a bandit update's
+    gate gradients alone are 10 MB). By default glibc maps such blocks afresh and hands them
+    back when freed, so the kernel faults every page of them in again, zeroed: about 2 600
+    page faults and 5 ms of system time per bandit update at the paper's N = 256, against
+    under 100 with this setting. Where each block lies has no effect on the numbers.
+    """
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(
+        mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
 
 
 class TrainingDiverged(RuntimeError):
