@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import platform
 import resource
-import sys
 from dataclasses import replace
 from functools import partial
 
@@ -70,7 +70,7 @@ def test_training_reduces_loss():
     assert abs(rows[-1]["batch_excess_loss"]) < 0.5
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 def test_a_bandit_update_reuses_its_freed_buffers_without_page_faults():
     """Updates at the paper's bandit shapes (N = 256, 128 episodes of 20 steps), after the
     first few: none page-faulted here, where glibc's default faults about 1 700 pages in per
