@@ -27,9 +27,10 @@ def reuse_freed_memory() -> bool:
 
     A training update allocates and frees the same buffers of several MB (a bandit update's
     gate gradients alone are 10 MB). By default glibc maps such blocks afresh and hands them
-    back when freed, so the kernel faults every page of them in again, zeroed: about 2 600
+    back when freed, so the kernel faults their pages in again, zeroed: about 1 400–2 700
     page faults and 5 ms of system time per bandit update at the paper's N = 256, against
-    under 100 with this setting. Where each block lies has no effect on the numbers.
+    none once the first few updates have run with this setting (the training jobs call it).
+    Where each block lies has no effect on the numbers.
     """
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
