@@ -46,7 +46,7 @@ def train(task_name: str, seed: int, settings, path: Path) -> float:
     torch.set_num_threads(1)
     task = BANDIT_TASKS[task_name]
     start = time.perf_counter()
-    checkpoints, _ = train_bandit_agent(task, settings, seed, GittinsAgent(task))
+    checkpoints, _ = train_bandit_agent(task, settings, seed)  # Gittins for its log: computed
     seconds = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     checkpoints.save(path)
