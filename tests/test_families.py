@@ -8,6 +8,7 @@ import pytest
 import torch
 from scipy import integrate
 
+from metabayes import families
 from metabayes.families import Bernoulli, Categorical, Lomax, Normal, StudentT
 
 FAMILIES = [Bernoulli(), Categorical(4), Lomax(), Normal(), StudentT()]
@@ -148,6 +149,23 @@ def test_js_is_symmetric_bounded_and_zero_on_equal_distributions(family, rng):
     halves = family.mixture_kl(p, np.stack([q, p]))
     np.testing.assert_allclose(0.5 * (halves[0] + family.mixture_kl(q, p[None])[0]), forward)
     np.testing.assert_allclose(halves[1], 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("family", [Lomax(), Normal(), StudentT()], ids=lambda f: f.name)
+def test_quadratures_do_not_depend_on_their_blocks(family, rng, monkeypatch):
+    # Each row's quadrature is summed in an order of its own, so the cache blocks (rows at a
+    # time) leave no trace: bitwise the same values with blocks of 3 rows, 7 and 200.
+    p, qs = _params(family, rng, 200), np.stack([_params(family, rng, 200) for _ in range(3)])
+    mixture, kl = family.mixture_kl(p, qs), family.kl(p, qs[0])
+    for rows in (3, 7):
+        monkeypatch.setattr(families, "_BLOCK", rows * len(families._JS_NODES.u))
+        np.testing.assert_array_equal(family.mixture_kl(p, qs), mixture)
+        monkeypatch.setattr(families, "_BLOCK", rows * len(families._NODES.u))
+        np.testing.assert_array_equal(family.kl(p, qs[0]), kl)
+    # and each row is the value of that pair alone
+    for k, q in enumerate(qs):
+        np.testing.assert_array_equal(family.mixture_kl(p[:1], q[None, :1])[0], mixture[k, :1])
+    np.testing.assert_array_equal(family.kl(p[5], qs[0, 5]), kl[5])
 
 
 JS_CASES = [

@@ -31,7 +31,6 @@ from scipy import special
 from metabayes.quadrature import UnitNodes, tanh_sinh_unit
 
 _NODES: UnitNodes = tanh_sinh_unit()
-_KL_CHUNK = 8192  # rows per quadrature block: bounds memory at ~_KL_CHUNK × 113 doubles
 _JS_NODES: UnitNodes = tanh_sinh_unit(step=1 / 8)
 # A coarser rule (57 nodes) for the Jensen–Shannon halves, whose integrand is bounded above
 # by log 2; the convergence analysis evaluates it ~10⁹ times per task. On the pairwise
@@ -40,7 +39,12 @@ _JS_NODES: UnitNodes = tanh_sinh_unit(step=1 / 8)
 # far below the sampling error of the evaluation episodes themselves (a final checkpoint's
 # distance to Opt moves by 5–60 % between 100 and 500 episodes); the 113-node rule would cost
 # twice as much.
-_MIXTURE_BLOCK = 2_000_000  # (distribution, row, node) triples per block of mixture_kl
+_BLOCK = 50_000
+"""(row, node) pairs per block of the quadratures (:func:`quantile_kl`,
+:func:`quantile_mixture_kl`): their few temporaries of this many doubles (400 kB each) stay
+in a core's L2 cache. The pairwise distances of a continuous family ran 2.7–2.9× faster so
+than in blocks of 2 000 000 (distribution, row, node) triples (16 MB), and KL 1.3× faster
+than in blocks of 8 192 rows (7 MB)."""
 
 
 class Family(ABC):
@@ -315,12 +319,13 @@ def quantile_kl(quantile: Quantile, logpdf: LogPdf, p: np.ndarray, q: np.ndarray
     batch_shape = p.shape[:-1]
     p_flat, q_flat = p.reshape(-1, p.shape[-1]), q.reshape(-1, q.shape[-1])
     out = np.empty(len(p_flat))
-    for start in range(0, len(p_flat), _KL_CHUNK):
-        rows = slice(start, start + _KL_CHUNK)
-        pc, qc = p_flat[rows], q_flat[rows]
+    rows = max(1, _BLOCK // len(_NODES.u))
+    for start in range(0, len(p_flat), rows):
+        block = slice(start, start + rows)
+        pc, qc = p_flat[block], q_flat[block]
         x = quantile(pc, _NODES.u, _NODES.one_minus_u)
         log_ratio = logpdf(pc[:, None, :], x) - logpdf(qc[:, None, :], x)
-        out[rows] = log_ratio @ _NODES.weights
+        out[block] = _quadrature(log_ratio, _NODES.weights)
     return out.reshape(batch_shape)
 
 
@@ -353,15 +358,26 @@ def quantile_mixture_kl(
     with np.errstate(over="ignore", invalid="ignore"):
         x = quantile(p, nodes.u, nodes.one_minus_u)  # (N, M)
         log_p = logpdf(p[:, None, :], x)
-    block = max(1, _MIXTURE_BLOCK // x.size)
+    rows = max(1, _BLOCK // x.shape[1])
     out = np.empty(qs.shape[:2])
-    for start in range(0, len(qs), block):
-        with np.errstate(over="ignore", invalid="ignore"):
-            log_q = logpdf(qs[start : start + block, :, None, :], x)  # (b, N, M)
-            integrand = np.log(2.0) - np.logaddexp(0.0, log_q - log_p)
-        integrand[~np.isfinite(integrand)] = 0.0
-        out[start : start + block] = integrand @ nodes.weights
+    for start in range(0, len(p), rows):
+        block = slice(start, start + rows)
+        for k, q in enumerate(qs):
+            with np.errstate(over="ignore", invalid="ignore"):
+                log_q = logpdf(q[block, None, :], x[block])  # (rows, M)
+                integrand = np.log(2.0) - np.logaddexp(0.0, log_q - log_p[block])
+            integrand[~np.isfinite(integrand)] = 0.0
+            out[k, block] = _quadrature(integrand, nodes.weights)
     return out
+
+
+def _quadrature(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Σ_m w_m f(u_m) for each row of values (rows, M).
+
+    Each row is summed in the same order whatever the number of rows (a BLAS product's order
+    depends on it), so that the blocks of the quadratures leave no trace in their values.
+    """
+    return np.einsum("rm,m->r", values, weights)
 
 
 def _discrete_mixture_kl(p: np.ndarray, qs: np.ndarray) -> np.ndarray:
