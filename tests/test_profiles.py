@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from metabayes.resources import measured_needs, profile_requests, read_benchmarks
+from metabayes.resources import (
+    START_UP_S,
+    measured_needs,
+    profile_requests,
+    read_benchmarks,
+    scale_to_seeds,
+)
 
 from .conftest import REPO, SLURM, planned_allocations, planned_jobs, script_rules, snakemake
 
@@ -120,3 +126,25 @@ def test_measured_needs_from_benchmark_files(tmp_path):
         index=pd.Index(["plot_fig4", "train_predictor"], name="rule"),
     )
     pd.testing.assert_frame_equal(needs, expected)
+
+
+def test_core_hours_scaled_to_more_seeds():
+    jobs = [
+        ("train_bandit_agent", "train_bandit_agent/bernoulli_bandit_beta_1_1/seed0", 600.0),
+        ("train_predictors", "train_predictors/bernoulli_beta_1_1", 153.0),
+        ("compare_structure", "compare_structure/bernoulli_beta_1_1", 43.0),
+        ("converge", "converge/bernoulli_bandit_beta_1_1", 13.0),
+        ("plot_fig4", "plot_fig4", 6.0),
+    ]
+    benchmarks = pd.DataFrame([{"rule": r, "job": j, "s": s, "max_rss": 1.0} for r, j, s in jobs])
+    scaled = scale_to_seeds(benchmarks, 1, 10, {"prediction": 5, "bandit": 2}, 1.5) * 3600
+    start = START_UP_S
+    assert scaled["train_bandit_agent"] == pytest.approx(6000.0)  # ten jobs instead of one
+    assert scaled["train_predictors"] == pytest.approx(start + (153 - start) * 10 / 1.5)
+    assert scaled["compare_structure"] == pytest.approx(start + (43 - start) * 10)
+    # (10 runs × 2 checkpoints + Opt)² pairs instead of (2 + 1)²
+    assert scaled["converge"] == pytest.approx(start + (13 - start) * (21 / 3) ** 2)
+    assert scaled["plot_fig4"] == pytest.approx(6.0)
+    # the measured run's own size gives its own cost back
+    same = scale_to_seeds(benchmarks, 1, 1, {"prediction": 5, "bandit": 2}) * 3600
+    pd.testing.assert_series_equal(same, benchmarks.groupby("rule").s.sum(), check_names=False)

@@ -17,6 +17,8 @@ import pandas as pd
 import yaml
 from humanfriendly import parse_size, parse_timespan
 
+from metabayes.catalogue import kind_name
+
 
 def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
     """One row per job: ``rule``, ``job`` (the path below the rule's folder), ``s`` and
@@ -60,6 +62,61 @@ def measured_needs(benchmarks: pd.DataFrame) -> pd.DataFrame:
             "core_hours": grouped.s.sum() / 3600,
         }
     )
+
+
+SEED_SCALING: dict[str, str] = {
+    "train_bandit_agent": "jobs",
+    "train_predictors": "stacked",
+    "dump_prediction_traces": "runs",
+    "dump_bandit_traces": "runs",
+    "compare_structure": "runs",
+    "converge": "pairs",
+}
+"""How a rule's cost grows with the training seeds of each task (:func:`scale_to_seeds`):
+``jobs``, one job per seed; ``runs``, one job per task whose work is per seed; ``stacked``,
+the same with the seeds trained as one model, which costs less per seed; ``pairs``, one job per
+task whose work grows with the pairs of points (every checkpoint of every run, and Opt) of the
+convergence analysis's distance matrix. The other rules' jobs do not depend on the seeds."""
+
+START_UP_S = 3.0
+"""Seconds of a job that do not grow with its seeds: starting Python, importing torch."""
+
+
+def scale_to_seeds(
+    benchmarks: pd.DataFrame,
+    measured_seeds: int,
+    seeds: int,
+    checkpoints: dict[str, int],
+    stacking_gain: float = 1.0,
+) -> pd.Series:
+    """Core-hours per rule of a run with ``seeds`` training seeds per task, estimated from
+    the benchmark files (:func:`read_benchmarks`) of a run with ``measured_seeds``.
+
+    A ``jobs`` rule's time is multiplied by seeds / measured_seeds; a job of the other kinds
+    of :data:`SEED_SCALING` keeps its :data:`START_UP_S` and the rest is multiplied by that
+    ratio (``runs``), by that ratio over ``stacking_gain`` (``stacked``: measure the gain with
+    whole training runs, stacked against alone), or by the squared ratio of the distance
+    matrix's sides, (seeds · C + 1) / (measured_seeds · C + 1) with C the checkpoints per run
+    of the task's kind in ``checkpoints`` (``pairs``: right for the pairwise distances, which
+    dominate at paper scale; an overestimate where they are cheap).
+    """
+    ratio = seeds / measured_seeds
+
+    def scaled(row) -> float:
+        kind = SEED_SCALING.get(row.rule)
+        if kind is None:
+            return row.s
+        if kind == "jobs":
+            return row.s * ratio
+        factor = ratio / stacking_gain if kind == "stacked" else ratio
+        if kind == "pairs":
+            C = checkpoints[kind_name(Path(row.job).parts[1])]
+            factor = ((seeds * C + 1) / (measured_seeds * C + 1)) ** 2
+        start_up = min(row.s, START_UP_S)
+        return start_up + (row.s - start_up) * factor
+
+    seconds = benchmarks.apply(scaled, axis=1) if len(benchmarks) else benchmarks.s
+    return seconds.groupby(benchmarks.rule).sum() / 3600
 
 
 @dataclass(frozen=True)
