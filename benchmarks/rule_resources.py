@@ -13,7 +13,7 @@ distances (an upper bound where they are not what it spends its time on).
 
     python benchmarks/rule_resources.py                     # results/ of the last run
     python benchmarks/rule_resources.py --results /tmp/fresh/results
-    python benchmarks/rule_resources.py --results one_seed/results --seeds 10 --stacking-gain 1.5
+    python benchmarks/rule_resources.py --seeds 10 --stacking-gain 1.5   # presets/one_seed.yaml
 """
 
 from __future__ import annotations

@@ -74,6 +74,19 @@ def test_settings_are_frozen(config):
         settings.training["prediction"].n_updates = 1
 
 
+@pytest.mark.parametrize("preset", sorted(os.listdir(os.path.join(REPO, "presets"))))
+def test_every_preset_is_a_valid_config(preset):
+    Settings.from_config(load_config([CONFIG, os.path.join(REPO, "presets", preset)]))
+
+
+def test_the_one_seed_preset_is_the_paper_scale_with_one_seed():
+    paper = Settings.from_config(load_config([CONFIG]))
+    one = Settings.from_config(load_config([CONFIG, os.path.join(REPO, "presets/one_seed.yaml")]))
+    assert one.seeds == (0,) and not one.ablation.tasks
+    assert one.training == paper.training and one.evaluation == paper.evaluation
+    assert one.variants == paper.variants
+
+
 def test_a_preset_overrides_settings_key_by_key():
     quick = Settings.from_config(load_config([CONFIG, os.path.join(REPO, "presets/quick.yaml")]))
     paper = Settings.from_config(load_config([CONFIG]))
