@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from metabayes.resources import (
+    SEED_SCALING,
     START_UP_S,
     measured_needs,
     profile_requests,
@@ -126,6 +127,11 @@ def test_measured_needs_from_benchmark_files(tmp_path):
         index=pd.Index(["plot_fig4", "train_predictor"], name="rule"),
     )
     pd.testing.assert_frame_equal(needs, expected)
+
+
+def test_the_seed_scaling_names_rules_whose_benchmarks_it_reads(rules):
+    assert set(SEED_SCALING) <= rules
+    assert set(SEED_SCALING.values()) <= {"jobs", "runs", "stacked", "pairs"}
 
 
 def test_core_hours_scaled_to_more_seeds():

@@ -42,9 +42,9 @@ _JS_NODES: UnitNodes = tanh_sinh_unit(step=1 / 8)
 _BLOCK = 50_000
 """(row, node) pairs per block of the quadratures (:func:`quantile_kl`,
 :func:`quantile_mixture_kl`): their few temporaries of this many doubles (400 kB each) stay
-in a core's L2 cache. The pairwise distances of a continuous family ran 2.7–2.9× faster so
-than in blocks of 2 000 000 (distribution, row, node) triples (16 MB), and KL 1.3× faster
-than in blocks of 8 192 rows (7 MB)."""
+in a core's L2 cache. The pairwise distances of a continuous family took 2.7–2.9× less CPU
+in these blocks than in blocks of 2 000 000 (distribution, row, node) triples (16 MB), and KL
+1.3× less than in blocks of 8 192 rows (7 MB)."""
 
 
 class Family(ABC):

@@ -76,7 +76,8 @@ SEED_SCALING: dict[str, str] = {
 ``jobs``, one job per seed; ``runs``, one job per task whose work is per seed; ``stacked``,
 the same with the seeds trained as one model, which costs less per seed; ``pairs``, one job per
 task whose work grows with the pairs of points (every checkpoint of every run, and Opt) of the
-convergence analysis's distance matrix. The other rules' jobs do not depend on the seeds."""
+convergence analysis's distance matrix. The other rules' jobs do not depend on the seeds
+(the width ablation's among them: its seeds are ``ablation.seeds``)."""
 
 START_UP_S = 3.0
 """Seconds of a job that do not grow with its seeds: starting Python, importing torch."""
