@@ -74,7 +74,9 @@ def test_settings_are_frozen(config):
         settings.training["prediction"].n_updates = 1
 
 
-@pytest.mark.parametrize("preset", sorted(os.listdir(os.path.join(REPO, "presets"))))
+@pytest.mark.parametrize(
+    "preset", sorted(f for f in os.listdir(os.path.join(REPO, "presets")) if f.endswith(".yaml"))
+)
 def test_every_preset_is_a_valid_config(preset):
     Settings.from_config(load_config([CONFIG, os.path.join(REPO, "presets", preset)]))
 
