@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 
 import pandas as pd
 
 from metabayes.config import load_config
-from metabayes.resources import measured_needs, profile_requests, read_benchmarks, scale_to_seeds
+from metabayes.resources import (
+    measured_needs,
+    profile_requests,
+    read_benchmarks,
+    scale_to_seeds,
+    seeds_per_task,
+)
 from metabayes.settings import Settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +57,10 @@ def main() -> None:
     needs["mem_headroom"] = needs.request_mem_mb / needs.max_rss_mb
     needs["time_headroom"] = needs.request_min * 60 / needs.max_s
     if args.seeds:
-        measured = _measured_seeds(benchmarks)
+        try:
+            measured = seeds_per_task(benchmarks)
+        except ValueError as error:
+            raise SystemExit(f"--seeds: {error}") from None
         settings = Settings.from_config(load_config([args.config]))
         checkpoints = {kind: s.n_checkpoints for kind, s in settings.training.items()}
         scaled = scale_to_seeds(benchmarks, measured, args.seeds, checkpoints, args.stacking_gain)
@@ -68,15 +76,6 @@ def main() -> None:
     short = needs[(needs.mem_headroom < 1) | (needs.time_headroom < 1)]
     if not short.empty:
         print(f"requests below the measured need: {', '.join(short.index)}")
-
-
-def _measured_seeds(benchmarks: pd.DataFrame) -> int:
-    """The seeds per task of the run: its bandit training jobs' (one per seed)."""
-    jobs = benchmarks[benchmarks.rule == "train_bandit_agent"].job
-    counts = jobs.map(lambda job: job.split("/")[1]).value_counts()
-    if counts.empty or not all(re.fullmatch(r"seed\d+", j.split("/")[-1]) for j in jobs):
-        raise SystemExit("--seeds needs the run's bandit training jobs to count its seeds")
-    return int(counts.max())
 
 
 if __name__ == "__main__":

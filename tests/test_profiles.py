@@ -12,10 +12,12 @@ import yaml
 from metabayes.resources import (
     SEED_SCALING,
     START_UP_S,
+    job_task,
     measured_needs,
     profile_requests,
     read_benchmarks,
     scale_to_seeds,
+    seeds_per_task,
 )
 
 from .conftest import REPO, SLURM, planned_allocations, planned_jobs, script_rules, snakemake
@@ -154,3 +156,16 @@ def test_core_hours_scaled_to_more_seeds():
     # the measured run's own size gives its own cost back
     same = scale_to_seeds(benchmarks, 1, 1, {"prediction": 5, "bandit": 2}) * 3600
     pd.testing.assert_series_equal(same, benchmarks.groupby("rule").s.sum(), check_names=False)
+
+
+def test_the_seeds_of_a_run_are_counted_from_its_bandit_training_jobs():
+    rows = [
+        ("train_bandit_agent", f"train_bandit_agent/{task}/seed{seed}")
+        for task in ("bernoulli_bandit_beta_1_1", "gaussian_bandit_sigma_1")
+        for seed in (0, 3, 7)
+    ] + [("converge", "converge/bernoulli_bandit_beta_1_1")]
+    benchmarks = pd.DataFrame([{"rule": r, "job": j, "s": 1.0, "max_rss": 1.0} for r, j in rows])
+    assert seeds_per_task(benchmarks) == 3
+    assert job_task("converge/bernoulli_bandit_beta_1_1") == "bernoulli_bandit_beta_1_1"
+    with pytest.raises(ValueError, match="bandit training jobs"):
+        seeds_per_task(benchmarks[benchmarks.rule == "converge"])

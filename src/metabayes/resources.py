@@ -10,6 +10,7 @@ attempt, so the two can be set side by side (``benchmarks/rule_resources.py``).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def measured_needs(benchmarks: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def job_task(job: str) -> str:
+    """The task of a job's benchmark path (``<rule>/<task>[/seed<k>]``, as ``job`` of
+    :func:`read_benchmarks`)."""
+    return Path(job).parts[1]
+
+
+def seeds_per_task(benchmarks: pd.DataFrame) -> int:
+    """The training seeds per task of the run whose benchmark files these are, counted from its
+    bandit training jobs (one per seed: ``train_bandit_agent/<task>/seed<k>``).
+
+    Raises:
+        ValueError: if the run has no such jobs.
+    """
+    jobs = benchmarks[benchmarks.rule == "train_bandit_agent"].job
+    if jobs.empty or not all(re.fullmatch(r"seed\d+", Path(job).name) for job in jobs):
+        raise ValueError("the run's seeds are counted from its bandit training jobs: none found")
+    return int(jobs.map(job_task).value_counts().max())
+
+
 SEED_SCALING: dict[str, str] = {
     "train_bandit_agent": "jobs",
     "train_predictors": "stacked",
@@ -109,10 +129,11 @@ def scale_to_seeds(
             return row.s
         if kind == "jobs":
             return row.s * ratio
-        factor = ratio / stacking_gain if kind == "stacked" else ratio
         if kind == "pairs":
-            C = checkpoints[kind_name(Path(row.job).parts[1])]
+            C = checkpoints[kind_name(job_task(row.job))]
             factor = ((seeds * C + 1) / (measured_seeds * C + 1)) ** 2
+        else:
+            factor = ratio / stacking_gain if kind == "stacked" else ratio
         start_up = min(row.s, START_UP_S)
         return start_up + (row.s - start_up) * factor
 
