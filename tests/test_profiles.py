@@ -10,14 +10,18 @@ import pytest
 import yaml
 
 from metabayes.resources import (
+    OTHER_STAGE,
     SEED_SCALING,
+    STAGES,
     START_UP_S,
+    compare_stage_costs,
     job_task,
     measured_needs,
     profile_requests,
     read_benchmarks,
     scale_to_seeds,
     seeds_per_task,
+    stage_costs,
 )
 
 from .conftest import REPO, SLURM, planned_allocations, planned_jobs, script_rules, snakemake
@@ -129,6 +133,73 @@ def test_measured_needs_from_benchmark_files(tmp_path):
         index=pd.Index(["plot_fig4", "train_predictor"], name="rule"),
     )
     pd.testing.assert_frame_equal(needs, expected)
+
+
+def test_benchmark_files_give_each_jobs_cpu_time(tmp_path):
+    path = tmp_path / "benchmarks" / "converge" / "gaussian_known_var.tsv"
+    path.parent.mkdir(parents=True)
+    path.write_text("s\tmax_rss\tcpu_time\n20.5\t400\t19.25\n")
+    rows = read_benchmarks(tmp_path)
+    assert rows.to_dict("records") == [
+        {
+            "rule": "converge",
+            "job": "converge/gaussian_known_var",
+            "s": 20.5,
+            "max_rss": 400.0,
+            "cpu_s": 19.25,
+        }
+    ]
+
+
+def test_stages_name_this_workflows_costly_rules(rules):
+    staged = {rule for names in STAGES.values() for rule in names}
+    earlier = {"train_predictor", "measure_behaviour", "collect_behaviour", "collect_structure"}
+    earlier |= {"compare_structure_variants"}
+    assert set(SEED_SCALING) | {"gittins_table"} <= staged
+    assert staged - earlier <= rules
+    assert not earlier & rules  # rules of earlier versions only
+
+
+def benchmark_rows(jobs: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"rule": r, "job": j, "s": cpu + 1, "max_rss": 1.0, "cpu_s": cpu} for r, j, cpu in jobs]
+    )
+
+
+def test_runs_of_two_versions_compare_stage_by_stage():
+    before = benchmark_rows(
+        [
+            ("train_predictor", "train_predictor/bernoulli_beta_1_1/seed0", 100.0),
+            ("train_predictor", "train_predictor/bernoulli_beta_1_1/seed1", 110.0),
+            ("compare_structure", "compare_structure/bernoulli_beta_1_1/seed0", 10.0),
+            ("compare_structure_variants", "compare_structure_variants/a/seed0", 50.0),
+            ("plot_fig4", "plot_fig4", 6.0),
+        ]
+    )
+    after = benchmark_rows(
+        [
+            ("plot_fig4", "plot_fig4", 4.0),
+            ("train_predictors", "train_predictors/bernoulli_beta_1_1", 140.0),
+            ("compare_structure", "compare_structure/bernoulli_beta_1_1", 30.0),
+            ("converge", "converge/bernoulli_beta_1_1", 10.0),
+        ]
+    )
+    costs = stage_costs(before)
+    assert list(costs.index) == ["prediction training", "structural comparison", OTHER_STAGE]
+    assert costs.jobs.tolist() == [2, 2, 1] and costs.cpu_s.tolist() == [210.0, 60.0, 6.0]
+    assert costs.s.tolist() == [212.0, 62.0, 7.0]
+
+    table = compare_stage_costs(before, after, labels=("before", "after"))
+    assert list(table.index) == [
+        "prediction training",
+        "structural comparison",
+        "convergence",
+        OTHER_STAGE,
+        "total",
+    ]
+    assert table[("before", "cpu_s")].tolist() == [210.0, 60.0, 0.0, 6.0, 276.0]
+    assert table[("after", "jobs")].tolist() == [1, 1, 1, 1, 4]
+    assert table[("", "ratio")].tolist() == [1.5, 2.0, 0.0, 1.5, 276 / 184]
 
 
 def test_the_seed_scaling_names_rules_whose_benchmarks_it_reads(rules):

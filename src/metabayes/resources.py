@@ -22,8 +22,9 @@ from metabayes.catalogue import kind_name
 
 
 def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
-    """One row per job: ``rule``, ``job`` (the path below the rule's folder), ``s`` and
-    ``max_rss`` (MB), from every ``benchmarks/<rule>/**.tsv``."""
+    """One row per job: ``rule``, ``job`` (the path below the rule's folder), ``s``,
+    ``max_rss`` (MB) and ``cpu_s`` (the job's CPU seconds, ``cpu_time``), from every
+    ``benchmarks/<rule>/**.tsv``."""
     root = Path(results, "benchmarks")
     rows = []
     for path in sorted(root.rglob("*.tsv")):
@@ -36,9 +37,10 @@ def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
                     "job": str(relative.with_suffix("")),
                     "s": float(measured["s"]),
                     "max_rss": _number(measured["max_rss"]),
+                    "cpu_s": _number(measured["cpu_time"]),
                 }
             )
-    return pd.DataFrame(rows, columns=["rule", "job", "s", "max_rss"])
+    return pd.DataFrame(rows, columns=["rule", "job", "s", "max_rss", "cpu_s"])
 
 
 def _number(value) -> float:
@@ -139,6 +141,66 @@ def scale_to_seeds(
 
     seconds = benchmarks.apply(scaled, axis=1) if len(benchmarks) else benchmarks.s
     return seconds.groupby(benchmarks.rule).sum() / 3600
+
+
+STAGES: dict[str, tuple[str, ...]] = {
+    "Gittins tables": ("gittins_table",),
+    "prediction training": ("train_predictors", "train_predictor"),
+    "bandit training": ("train_bandit_agent",),
+    "traces and behaviour": (
+        "dump_prediction_traces",
+        "dump_bandit_traces",
+        "measure_behaviour",
+        "collect_behaviour",
+    ),
+    "structural comparison": (
+        "compare_structure",
+        "compare_structure_variants",
+        "collect_structure",
+    ),
+    "convergence": ("converge",),
+}
+"""The pipeline's stages by the rules whose jobs do their work, this workflow's and those of
+earlier versions (per-seed ``train_predictor`` and ``measure_behaviour`` jobs, the robustness
+variants in ``compare_structure_variants`` jobs of their own), so that runs of two versions
+compare stage by stage (:func:`stage_costs`). Every other rule (figures, tables, the width
+ablation's plots, the manifest) counts as :data:`OTHER_STAGE`."""
+
+OTHER_STAGE = "figures, tables and the rest"
+
+
+def stage_costs(benchmarks: pd.DataFrame) -> pd.DataFrame:
+    """Per stage of :data:`STAGES` (in that order, then :data:`OTHER_STAGE`): ``jobs``, wall
+    ``s`` and ``cpu_s`` summed over the jobs of :func:`read_benchmarks`; stages without jobs
+    are left out."""
+    stage_of = {rule: stage for stage, rules in STAGES.items() for rule in rules}
+    stages = benchmarks.rule.map(lambda rule: stage_of.get(rule, OTHER_STAGE))
+    grouped = benchmarks.groupby(stages)
+    costs = pd.DataFrame(
+        {"jobs": grouped.size(), "s": grouped.s.sum(), "cpu_s": grouped.cpu_s.sum()}
+    )
+    return _in_stage_order(costs).rename_axis("stage")
+
+
+def compare_stage_costs(
+    first: pd.DataFrame, second: pd.DataFrame, labels: tuple[str, str] = ("first", "second")
+) -> pd.DataFrame:
+    """Two runs' :func:`stage_costs` side by side: per stage and in total, each run's ``jobs``
+    and ``cpu_s`` (columns (label, name); 0 where a run has no such jobs) and ``("",
+    "ratio")``, the first run's CPU seconds over the second's."""
+    costs = {
+        label: stage_costs(rows)[["jobs", "cpu_s"]]
+        for label, rows in zip(labels, (first, second), strict=True)
+    }
+    table = _in_stage_order(pd.concat(costs, axis=1).fillna(0))
+    table.loc["total"] = table.sum()
+    table[("", "ratio")] = table[(labels[0], "cpu_s")] / table[(labels[1], "cpu_s")]
+    return table
+
+
+def _in_stage_order(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a table indexed by stage, in the order of :data:`STAGES`, then the rest."""
+    return table.loc[[stage for stage in (*STAGES, OTHER_STAGE) if stage in table.index]]
 
 
 @dataclass(frozen=True)
