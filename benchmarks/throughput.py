@@ -9,6 +9,10 @@ Prints, for the training shapes of the config (or of --config overrides):
   GFLOP/s, with its ratio to the fp32 product rate;
 - the bandit loop with the LSTM's products in bfloat16 (``bandit.precision``), timed in turn
   with the float32 one, and its speed-up over it;
+- each stacked loop's matrix products alone (the largest stack; float32 for the bandit): their
+  CPU time per update (torch.profiler's self time of the product operators), so the rate the
+  loop would reach if everything else in it were free, and the rate at which the products
+  themselves run inside the loop;
 - the same loop written the plain way (``MetaLearner`` + ``nn.LSTM`` under autograd, one seed
   at a time, as the training code was before the stacked path), for the speed-up.
 
@@ -26,6 +30,7 @@ import time
 from collections.abc import Callable
 
 import torch
+from torch.profiler import profile
 
 from metabayes.config import load_config
 from metabayes.rng import numpy_rng
@@ -80,6 +85,21 @@ def gemm_rate(m: int, k: int, n: int, dtype: torch.dtype, repeats: int) -> float
     return 2 * m * k * n * calls / best_seconds(run, repeats) / 1e9
 
 
+PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::baddbmm_")
+"""The matrix-product operators of the training loops."""
+
+
+def product_seconds(run: Callable[[], None], calls: int) -> float:
+    """CPU seconds per call of ``run`` spent in matrix products: the profiler's self time of
+    :data:`PRODUCTS` (without the copy of an addend into a product's result), whose
+    per-operation overhead is small beside products of these sizes."""
+    run()
+    with profile() as measured:
+        run()
+    events = measured.key_averages()
+    return sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / 1e6 / calls
+
+
 def update_flop(net: MetaLearner, batch: int, steps: int) -> float:
     """Multiply-add FLOP of one update: forward (2 per multiply-add) and backward (twice that)."""
     n_in, N = net.encoder.in_features, net.hidden_size
@@ -89,8 +109,9 @@ def update_flop(net: MetaLearner, batch: int, steps: int) -> float:
     return 3 * 2 * per_step * batch * steps
 
 
-def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, float]]:
-    """Seed-updates per second of the stacked loop for each stack size, and of the plain loop."""
+def prediction_loops(settings, stacks, updates, repeats) -> tuple[list[tuple[str, float]], float]:
+    """Seed-updates per second of the stacked loop for each stack size, and of the plain loop;
+    and the seed-updates per second of the largest stack's products alone."""
     task = PREDICTION_TASKS[PREDICTION_TASK]
     T, B = settings.episode_length, settings.batch_size
     rates = []
@@ -108,6 +129,8 @@ def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, floa
         rates.append(
             (f"stacked, {S} seed{'s' * (S > 1)}", S * updates / best_seconds(run, repeats))
         )
+        if S == max(stacks):
+            ceiling = S / product_seconds(run, updates)
 
     net = build_predictor(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
@@ -124,12 +147,13 @@ def prediction_loops(settings, stacks, updates, repeats) -> list[tuple[str, floa
             optimiser.step()
 
     rates.append(("plain autograd (before)", updates / best_seconds(plain, repeats)))
-    return rates
+    return rates, ceiling
 
 
-def bandit_loops(settings, updates, repeats) -> list[tuple[str, float]]:
+def bandit_loops(settings, updates, repeats) -> tuple[list[tuple[str, float]], float]:
     """Updates per second of the stacked bandit loop (one seed), with float32 and bfloat16
-    products (``bandit.precision``), and of the plain one."""
+    products (``bandit.precision``), and of the plain one; and the updates per second of the
+    float32 loop's products alone."""
     task = BANDIT_TASKS[BANDIT_TASK]
     shape = (settings.batch_size, settings.episode_length)
     episodes = task.sample(numpy_rng(0, "data", 1), *shape)
@@ -187,7 +211,8 @@ def bandit_loops(settings, updates, repeats) -> list[tuple[str, float]]:
         "plain autograd (before)": plain,
     }
     seconds = best_seconds_interleaved(runs, repeats)
-    return [(label, updates / seconds[label]) for label in runs]
+    ceiling = 1 / product_seconds(runs["stacked, 1 seed"], updates)
+    return [(label, updates / seconds[label]) for label in runs], ceiling
 
 
 def main() -> None:
@@ -223,7 +248,7 @@ def main() -> None:
         print(f"  {name:44s} fp32 {fp32[name]:7.1f}   bf16 {bf16:7.1f}  ({bf16 / fp32[name]:.2f}x)")
     reference = max(fp32[k] for k in list(fp32)[:2])
 
-    def report(title, net, settings, rates, peak):
+    def report(title, net, settings, rates, ceiling, peak):
         flop = update_flop(net, settings.batch_size, T)
         print(f"\n{title}: {flop / 1e9:.3f} GFLOP per update; fp32 product rate {peak:.1f} GFLOP/s")
         for label, rate in rates:
@@ -232,23 +257,31 @@ def main() -> None:
                 f"  {label:26s} {rate:8.1f} updates/s per seed  {achieved:6.1f} GFLOP/s"
                 f"  {achieved / peak:5.0%} of the product rate  {rate / rates[-1][1]:5.2f}x plain"
             )
+        products = ceiling * flop / 1e9
+        label = "its products alone"
+        print(
+            f"  {label:26s} {ceiling:8.1f} updates/s per seed  {products:6.1f} GFLOP/s"
+            f"  {products / peak:5.0%} of the product rate: the loop's ceiling"
+        )
 
     task = PREDICTION_TASKS[PREDICTION_TASK]
     updates = args.updates or 50
-    rates = prediction_loops(p, args.stack, updates, args.repeats)
+    rates, ceiling = prediction_loops(p, args.stack, updates, args.repeats)
     report(
         f"prediction ({PREDICTION_TASK}, N = {p.hidden_size})",
         build_predictor(task, p.hidden_size),
         p,
         rates,
+        ceiling,
         fp32[list(fp32)[2]],
     )
-    rates = bandit_loops(b, args.updates or 3, args.repeats)
+    rates, ceiling = bandit_loops(b, args.updates or 3, args.repeats)
     report(
         f"bandit ({BANDIT_TASK}, N = {b.hidden_size})",
         build_bandit_agent(BANDIT_TASKS[BANDIT_TASK], b.hidden_size),
         b,
         rates,
+        ceiling,
         reference,
     )
     speed = dict(rates)
