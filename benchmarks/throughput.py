@@ -89,15 +89,19 @@ PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::badd
 """The matrix-product operators of the training loops."""
 
 
-def product_seconds(run: Callable[[], None], calls: int) -> float:
-    """CPU seconds per call of ``run`` spent in matrix products: the profiler's self time of
-    :data:`PRODUCTS` (without the copy of an addend into a product's result), whose
-    per-operation overhead is small beside products of these sizes."""
+def product_seconds(run: Callable[[], None], calls: int, repeats: int) -> float:
+    """CPU seconds per call of ``run`` spent in matrix products, the least of ``repeats``
+    profiled runs: the profiler's self time of :data:`PRODUCTS` (without the copy of an addend
+    into a product's result), whose per-operation overhead is small beside products of these
+    sizes. ``run`` makes ``calls`` calls."""
     run()
-    with profile() as measured:
-        run()
-    events = measured.key_averages()
-    return sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / 1e6 / calls
+    seconds = []
+    for _ in range(repeats):
+        with profile() as measured:
+            run()
+        events = measured.key_averages()
+        seconds.append(sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / 1e6)
+    return min(seconds) / calls
 
 
 def update_flop(net: MetaLearner, batch: int, steps: int) -> float:
@@ -130,7 +134,7 @@ def prediction_loops(settings, stacks, updates, repeats) -> tuple[list[tuple[str
             (f"stacked, {S} seed{'s' * (S > 1)}", S * updates / best_seconds(run, repeats))
         )
         if S == max(stacks):
-            ceiling = S / product_seconds(run, updates)
+            ceiling = S / product_seconds(run, updates, repeats)
 
     net = build_predictor(task, settings.hidden_size)
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
@@ -211,7 +215,7 @@ def bandit_loops(settings, updates, repeats) -> tuple[list[tuple[str, float]], f
         "plain autograd (before)": plain,
     }
     seconds = best_seconds_interleaved(runs, repeats)
-    ceiling = 1 / product_seconds(runs["stacked, 1 seed"], updates)
+    ceiling = 1 / product_seconds(runs["stacked, 1 seed"], updates, repeats)
     return [(label, updates / seconds[label]) for label in runs], ceiling
 
 
