@@ -14,7 +14,9 @@ episodes of T = 20 steps, and times a fixed number of epochs (no early stopping)
 
 It prints milliseconds per ϕ-epoch and the speed-ups over plain, best of --repeats timings.
 The pipeline stacks the ϕs of prediction tasks and fits those of bandit tasks singly
-(:data:`metabayes.analysis.structure.STACK_MAX_HIDDEN`).
+(:data:`metabayes.analysis.structure.STACK_MAX_HIDDEN`); for the pipeline's way it also
+prints the share of the time spent in matrix products (``throughput.product_seconds``) and so
+the fits' ceiling, their speed-up if everything else were free.
 
     python benchmarks/phi_fits.py --epochs 5 --repeats 3
 """
@@ -28,8 +30,10 @@ from functools import partial
 
 import numpy as np
 import torch
+from throughput import product_seconds
 
 from metabayes.analysis.structure import (
+    STACK_MAX_HIDDEN,
     EmbeddingSettings,
     Regression,
     embedding_network,
@@ -105,7 +109,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(
         f"{'run':<12}{'ϕs':>4}{'hidden':>8}   ms per ϕ-epoch: {'stacked':>8}{'singly':>8}"
-        f"{'plain':>8}   speed-up: {'stacked':>8}{'singly':>8}"
+        f"{'plain':>8}   speed-up: {'stacked':>8}{'singly':>8}   products  ceiling"
     )
     for name, n, state, hidden in [("prediction", 2, 64, 64), ("bandit", 4, 512, 256)]:
         problems = regressions(run_shapes(n, state), rng)
@@ -122,9 +126,12 @@ def main() -> None:
             partial(plain, problems, settings, 0),
         ]
         stacked, singly, reference = (best_time(fit, args.repeats) / per for fit in fits)
+        pipeline, seconds = (fits[0], stacked) if hidden <= STACK_MAX_HIDDEN else (fits[1], singly)
+        share = product_seconds(pipeline, 1, args.repeats) / per / seconds
         print(
             f"{name:<12}{len(problems):>4}{hidden:>8}{'':>19}{stacked:>8.1f}{singly:>8.1f}"
             f"{reference:>8.1f}{'':>13}{reference / stacked:>7.2f}×{reference / singly:>7.2f}×"
+            f"{share:>10.0%}{1 / share:>8.2f}×"
         )
 
 
