@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -149,12 +150,19 @@ def test_benchmark_files_give_each_jobs_cpu_time(tmp_path):
             "cpu_s": 19.25,
         }
     ]
+    path.write_text("s\tmax_rss\n20.5\t400\n")  # a file without the column
+    assert np.isnan(read_benchmarks(tmp_path).cpu_s[0])
 
 
 def test_stages_name_this_workflows_costly_rules(rules):
     staged = {rule for names in STAGES.values() for rule in names}
-    earlier = {"train_predictor", "measure_behaviour", "collect_behaviour", "collect_structure"}
-    earlier |= {"compare_structure_variants"}
+    earlier = {
+        "train_predictor",
+        "measure_behaviour",
+        "collect_behaviour",
+        "collect_structure",
+        "compare_structure_variants",
+    }
     assert set(SEED_SCALING) | {"gittins_table"} <= staged
     assert staged - earlier <= rules
     assert not earlier & rules  # rules of earlier versions only

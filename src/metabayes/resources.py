@@ -23,8 +23,8 @@ from metabayes.catalogue import kind_name
 
 def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
     """One row per job: ``rule``, ``job`` (the path below the rule's folder), ``s``,
-    ``max_rss`` (MB) and ``cpu_s`` (the job's CPU seconds, ``cpu_time``), from every
-    ``benchmarks/<rule>/**.tsv``."""
+    ``max_rss`` (MB) and ``cpu_s`` (the job's CPU seconds, ``cpu_time``; NaN where the file
+    has none), from every ``benchmarks/<rule>/**.tsv``."""
     root = Path(results, "benchmarks")
     rows = []
     for path in sorted(root.rglob("*.tsv")):
@@ -37,7 +37,7 @@ def read_benchmarks(results: str | os.PathLike = "results") -> pd.DataFrame:
                     "job": str(relative.with_suffix("")),
                     "s": float(measured["s"]),
                     "max_rss": _number(measured["max_rss"]),
-                    "cpu_s": _number(measured["cpu_time"]),
+                    "cpu_s": _number(measured.get("cpu_time")),
                 }
             )
     return pd.DataFrame(rows, columns=["rule", "job", "s", "max_rss", "cpu_s"])
