@@ -8,11 +8,12 @@ merged or split (per-seed ``train_predictor`` jobs, per-task ``train_predictors`
 like for like.
 
 The machine's speed varies from day to day (README, "On a SLURM cluster"), so compare runs
-made at the same time: e.g. both side by side, each with one core.
+made at the same time: e.g. both side by side, each with one core (README, "Against the code
+before, on the same day", has the complete commands, with the config file they share):
 
     git worktree add ../before <commit>
-    (cd ../before && snakemake --cores 1 --configfile ab.yaml) &
-    snakemake --cores 1 --configfile ab.yaml
+    (cd ../before && snakemake --cores 1 --configfile ../ab.yaml) &
+    snakemake --cores 1 --configfile ../ab.yaml; wait
     python benchmarks/compare_costs.py ../before/results results --labels before after
 """
 

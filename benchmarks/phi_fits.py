@@ -30,7 +30,7 @@ from functools import partial
 
 import numpy as np
 import torch
-from throughput import product_seconds
+from throughput import product_seconds  # benchmarks/throughput.py, beside this script
 
 from metabayes.analysis.structure import (
     STACK_MAX_HIDDEN,
