@@ -169,12 +169,12 @@ def test_a_diverging_seed_is_named_among_the_others():
 
 
 def test_bfloat16_products_round_the_float32_gradient_and_nothing_else():
-    """The same game with the LSTM's products in bfloat16: the same actions, and a float32
-    gradient within a few percent of float32's (the products keep 8 significant bits), but
-    not equal to it."""
+    """The same game with the LSTM's and the decoder's products in bfloat16, at the paper's
+    width: the same actions, and a float32 gradient within a few percent of float32's (the
+    products keep 8 significant bits), but not equal to it."""
     task = BANDIT_TASKS["gaussian_bandit_sigma_1"]
     with seeded_torch(3, "init"):
-        net = build_bandit_agent(task, 64)
+        net = build_bandit_agent(task, 256)
     episodes = task.sample(numpy_rng(3, "data", 1), 64, 8)
     uniforms = action_uniforms(numpy_rng(3, "actions", 1), 64, 8)
     grads, games = {}, {}
@@ -188,4 +188,4 @@ def test_bfloat16_products_round_the_float32_gradient_and_nothing_else():
         rounded = grads[torch.bfloat16][name]
         assert rounded.dtype == torch.float32
         error = float((rounded - exact).norm() / exact.norm())
-        assert 0 < error < 5e-2, (name, error)  # 2e-4 to 3e-2 here; 2e-5 to 7e-3 at N = 256
+        assert 0 < error < 5e-2, (name, error)  # 2e-4 to 3e-2 here (5e-2 at N = 64)

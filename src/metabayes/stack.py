@@ -134,6 +134,82 @@ class StepGates:
         return torch.add(self.bias, torch.bmm(self.xh, self.w_t))
 
 
+class StepDecoder:
+    """The decoder layer relu(b + h_t W_dᵀ) of S stacked networks, step by step, kept.
+
+    A rollout needs the decoder's features at every step for its policy; they are written
+    into ``features`` (T, S, B, N), time-major like :class:`LSTMTrace`, and
+    :class:`DecoderReplay` hands them on to the loss, so the layer is not run a second time.
+    In the type of the weights the product is a fused multiply-add, as in
+    :func:`stacked_linear`; with lower-precision ``products``, h_t is rounded and multiplied by
+    W_dᵀ rounded once per pass, and the result is added to the bias in float32.
+
+    Args:
+        weight, bias: (S, N, N) and (S, N), without autograd.
+        T, B: steps and batch size.
+        products: operand type of the products, in this pass and in the backward of
+            :class:`DecoderReplay`.
+    """
+
+    def __init__(
+        self, weight: torch.Tensor, bias: torch.Tensor, T: int, B: int, products: torch.dtype
+    ):
+        S, N, _ = weight.shape
+        self.products = products
+        self.bias = bias[:, None]
+        self.w_t = weight.transpose(1, 2).to(products)
+        self.features = torch.empty(T, S, B, N, dtype=weight.dtype)
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, h: torch.Tensor) -> torch.Tensor:
+        """The features (S, B, N) of hidden states h (S, B, N) at the next step."""
+        if self.products == h.dtype:
+            pre = torch.baddbmm(self.bias, h, self.w_t)
+        else:
+            pre = torch.add(self.bias, torch.bmm(h.to(self.products), self.w_t))
+        features = torch.clamp_min(pre, 0, out=self.features[self.t])  # relu
+        self.t += 1
+        return features
+
+
+class DecoderReplay(torch.autograd.Function):
+    """The features of a :class:`StepDecoder` pass, differentiable in its inputs and parameters.
+
+    ``forward(hidden, weight, bias, decoder)`` returns the features (S, T, B, N), a view of
+    ``decoder.features``; the pass must be that of these very hidden states and parameters.
+    The backward is the gradient autograd takes through ``relu(stacked_linear(...))``, with
+    the same operations in the same order.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, decoder: StepDecoder):
+        ctx.decoder = decoder
+        ctx.save_for_backward(hidden, weight)
+        return decoder.features.transpose(0, 1)
+
+    @staticmethod
+    @torch.no_grad()
+    def backward(ctx, grad_features):
+        hidden, weight = ctx.saved_tensors
+        decoder: StepDecoder = ctx.decoder
+        S, N = weight.shape[:2]
+        features = decoder.features.transpose(0, 1)
+        grad_pre = torch.ops.aten.threshold_backward(grad_features, features, 0)
+        grad_pre = grad_pre.reshape(S, -1, N)
+        rows = hidden.reshape(S, -1, hidden.shape[-1])
+        if decoder.products == grad_pre.dtype:
+            grad_hidden = torch.bmm(grad_pre, weight)
+            grad_weight = torch.bmm(rows.transpose(1, 2), grad_pre)
+        else:
+            rounded = grad_pre.to(decoder.products)
+            grad_hidden = torch.bmm(rounded, weight.to(decoder.products)).to(grad_pre.dtype)
+            grad_weight = torch.bmm(rows.to(decoder.products).transpose(1, 2), rounded)
+            grad_weight = grad_weight.to(grad_pre.dtype)
+        grad_bias = grad_pre.sum(dim=1)
+        return grad_hidden.view(hidden.shape), grad_weight.transpose(1, 2), grad_bias, None
+
+
 def lstm_trace(
     x: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor, bias: torch.Tensor
 ) -> LSTMTrace:
@@ -180,6 +256,8 @@ class LSTMReplay(torch.autograd.Function):
         w_hh_p = w_hh.to(products)
         one = torch.ones((), dtype=grad_h.dtype)
         grad_gates = torch.empty(S, T, B, 4, N, dtype=grad_h.dtype)
+        # The gate gradients rounded step by step, while they are in cache, for the products.
+        rounded = grad_gates if exact else torch.empty(S, T, B, 4 * N, dtype=products)
         dh = grad_h[:, T - 1]
         dc = torch.zeros(S, B, N, dtype=grad_h.dtype)
         scratch = torch.empty(S, B, N, dtype=grad_h.dtype)
@@ -204,21 +282,22 @@ class LSTMReplay(torch.autograd.Function):
             out[:, :, 3].mul_(tanh_c)
             out[:, :, :3].mul_(dc[:, :, None])
             out[:, :, 3].mul_(dh)
+            if not exact:
+                rounded[:, t].copy_(out.view(S, B, 4 * N))
             if t > 0:
                 dc.mul_(f)
                 if exact:
                     dh = torch.baddbmm(grad_h[:, t - 1], out.view(S, B, 4 * N), w_hh)
                 else:
-                    step = torch.bmm(out.view(S, B, 4 * N).to(products), w_hh_p)
+                    step = torch.bmm(rounded[:, t], w_hh_p)
                     dh = torch.add(grad_h[:, t - 1], step)
 
-        flat = grad_gates.view(S, T * B, 4 * N)
-        grad_b = flat.sum(dim=1)
+        grad_b = grad_gates.view(S, T * B, 4 * N).sum(dim=1)
         # h_{t−1} for every step, 0 before the first: the products then run over whole,
         # regularly strided blocks (a sliced operand would be copied transposed first).
         h_prev = torch.zeros(S, T, B, N, dtype=products)
         h_prev[:, 1:] = trace.h[:-1].transpose(0, 1)
-        flat = flat.to(products)
+        flat = rounded.view(S, T * B, 4 * N)
         x_rows = x.reshape(S, T * B, -1).to(products)
         grad_x = torch.bmm(flat, w_ih.to(products)).view(x.shape)
         grad_w_ih = torch.bmm(flat.transpose(1, 2), x_rows)
@@ -282,7 +361,10 @@ class StackedMetaLearner(nn.Module):
 
     def emit(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Readout (and value, or None) of hidden states (S, ..., N)."""
-        features = torch.relu(self.linear("decoder", h))
+        return self.heads(torch.relu(self.linear("decoder", h)))
+
+    def heads(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Readout (and value, or None) of the decoder's features (S, ..., N)."""
         value = self.linear("value", features)[..., 0] if self.has_value else None
         return self.linear("readout", features), value
 

@@ -26,7 +26,14 @@ from metabayes.bandits.games import discounted_return, play
 from metabayes.rng import numpy_rng
 from metabayes.rnn import MetaLearner
 from metabayes.settings import BanditSettings
-from metabayes.stack import LSTMReplay, LSTMTrace, StackedMetaLearner, StepGates
+from metabayes.stack import (
+    DecoderReplay,
+    LSTMReplay,
+    LSTMTrace,
+    StackedMetaLearner,
+    StepDecoder,
+    StepGates,
+)
 from metabayes.tasks.bandit import N_ARMS, BanditEpisodes, BanditTask, action_uniforms
 from metabayes.training.checkpoints import Checkpoints, checkpoint_schedule
 from metabayes.training.common import (
@@ -94,11 +101,13 @@ def play_batch(
     rewards = torch.empty(S, T, B)
     trace = LSTMTrace(S, T, B, N, products=products)
     w_ih, w_hh, b_ih, b_hh = stack.lstm_weights()
+    w_dec, b_dec = stack.param("decoder.weight"), stack.param("decoder.bias")
     with torch.no_grad():
         gates_of = StepGates(w_ih, w_hh, b_ih + b_hh, products)
+        decoder = StepDecoder(w_dec, b_dec, T, B, products)
         for t in range(T):
             gates = gates_of(stack.encode(inputs[:, t]), trace.h[t - 1] if t > 0 else None)
-            logits, _ = stack.emit(trace.step(gates))
+            logits, _ = stack.heads(decoder.step(trace.step(gates)))
             arm1 = torch.softmax(logits, dim=-1)[..., 1]
             torch.lt(u[:, :, t], arm1, out=actions[:, t])
             torch.gather(table[:, :, t], 2, actions[:, t, :, None], out=rewards[:, t, :, None])
@@ -106,7 +115,7 @@ def play_batch(
                 inputs[:, t + 1].scatter_(2, actions[:, t, :, None], 1.0)
                 inputs[:, t + 1, :, N_ARMS] = rewards[:, t]
     hidden = LSTMReplay.apply(stack.encode(inputs), w_ih, w_hh, b_ih, b_hh, trace)
-    logits, values = stack.emit(hidden)
+    logits, values = stack.heads(DecoderReplay.apply(hidden, w_dec, b_dec, decoder))
     return BatchGame(
         log_probs=torch.log_softmax(logits, dim=-1).transpose(1, 2),
         values=values.transpose(1, 2),
