@@ -1,13 +1,14 @@
 """Are bandit agents trained with bfloat16 products as close to Opt as float32's? (on demand)
 
 For every task and seed, trains the meta-learner twice from the same initialisation and data
-streams, with the LSTM's matrix products in float32 and in bfloat16 (the ``bandit.precision``
-setting; everything else from --config), then plays each final policy and the Gittins agent
-(Opt) on the same K episodes of an independent evaluation stream with the same action
-uniforms. It prints, per run, the mean discounted return, the paired gap to Gittins with its
-standard error and the training time; per task and seed, the paired difference bfloat16 −
-float32; and the difference averaged over seeds, against the seed-to-seed spread of the
-float32 gaps, which is the scale on which parity is judged (README, "Precision").
+streams, with the LSTM's and the decoder's matrix products in float32 and in bfloat16 (the
+``bandit.precision`` setting; everything else from --config), then plays each final policy and
+the Gittins agent (Opt) on the same K episodes of an independent evaluation stream with the
+same action uniforms. It prints, per run, the mean discounted return, the paired gap to
+Gittins with its standard error and the training time; per task and seed, the paired
+difference bfloat16 − float32; and the difference averaged over seeds, against the
+seed-to-seed spread of the float32 gaps, which is the scale on which parity is judged (README,
+"Precision").
 
 Final checkpoints go to --out/<task>/seed<k>/<precision>.pt, and a run whose file exists
 is not trained again, so the evaluation can be repeated on other episodes.

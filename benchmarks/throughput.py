@@ -7,8 +7,8 @@ Prints, for the training shapes of the config (or of --config overrides):
 - each training loop's rate: updates per second of one seed, the FLOP of one update (forward
   and backward of the meta-learner: 3 × the forward's multiply-adds × 2) and the achieved
   GFLOP/s, with its ratio to the fp32 product rate;
-- the bandit loop with the LSTM's products in bfloat16 (``bandit.precision``), timed in turn
-  with the float32 one, and its speed-up over it;
+- the bandit loop with the LSTM's and the decoder's products in bfloat16
+  (``bandit.precision``), timed in turn with the float32 one, and its speed-up over it;
 - each stacked loop's matrix products alone (the largest stack; float32 for the bandit): their
   CPU time per update (torch.profiler's self time of the product operators), so the rate the
   loop would reach if everything else in it were free, and the rate at which the products

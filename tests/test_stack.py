@@ -10,7 +10,7 @@ import torch
 
 from metabayes.rng import numpy_rng, seeded_torch
 from metabayes.rnn import MetaLearner
-from metabayes.stack import SLOT, StackedMetaLearner
+from metabayes.stack import SLOT, DecoderReplay, StackedMetaLearner, StepDecoder, stacked_linear
 from metabayes.tasks import PREDICTION_TASKS
 from metabayes.tasks.bandit import BANDIT_TASKS, action_uniforms
 from metabayes.training.bandit import (
@@ -160,6 +160,45 @@ def test_the_played_game_is_differentiable_like_a_step_by_step_unroll():
         np.testing.assert_allclose(
             stacked.view(parameter.shape).numpy(), parameter.grad.numpy(), atol=2e-5, err_msg=name
         )
+
+
+@pytest.mark.parametrize("S", [1, 3])
+@pytest.mark.parametrize("products", [torch.float32, torch.bfloat16])
+def test_the_decoder_features_kept_from_a_rollout_differentiate_like_the_decoder_itself(
+    S, products
+):
+    """Features written step by step by StepDecoder and handed on by DecoderReplay: values and
+    gradients those of relu(decoder(h)) under autograd, with the product's operands and result
+    rounded to ``products`` (so in bfloat16 not those of the float32 layer)."""
+    T, B, N = 5, 8, 32
+    generator = torch.Generator().manual_seed(S)
+    hidden = torch.randn(S, T, B, N, generator=generator, requires_grad=True)
+    weight = torch.randn(S, N, N, generator=generator).div_(N**0.5).requires_grad_()
+    bias = torch.randn(S, N, generator=generator, requires_grad=True)
+    upstream = torch.randn(S, T, B, N, generator=generator)
+
+    decoder = StepDecoder(weight.detach(), bias.detach(), T, B, products)
+    for t in range(T):
+        decoder.step(hidden[:, t].detach())
+    kept = DecoderReplay.apply(hidden, weight, bias, decoder)
+    kept_grads = torch.autograd.grad((kept * upstream).sum(), (hidden, weight, bias))
+    if products == torch.float32:
+        again = torch.relu(stacked_linear(hidden, weight, bias))
+    else:
+        rows = hidden.reshape(S, T * B, N).to(products)
+        product = torch.bmm(rows, weight.transpose(1, 2).to(products)).to(torch.float32)
+        again = torch.relu(bias[:, None] + product).view(S, T, B, N)
+    again_grads = torch.autograd.grad((again * upstream).sum(), (hidden, weight, bias))
+
+    assert (again == 0).float().mean() > 0.3  # the relu's mask matters
+    names = ("features", "h", "W", "b")
+    for name, ours, reference in zip(
+        names, (kept, *kept_grads), (again, *again_grads), strict=True
+    ):
+        torch.testing.assert_close(ours, reference, msg=name)
+    if products != torch.float32:
+        exact = torch.relu(stacked_linear(hidden, weight, bias))
+        assert not torch.equal(kept, exact)
 
 
 def test_a_diverging_seed_is_named_among_the_others():

@@ -55,7 +55,7 @@ class BanditSettings:
     n_checkpoints: int  # saved checkpoints, init and final included, log-spaced
     log_every: int  # updates between rows of the training log
     init: str  # parameter initialisation, metabayes.catalogue.INITS
-    precision: str  # operands of the LSTM's matrix products, metabayes.catalogue.PRECISIONS
+    precision: str  # operands of the LSTM's and decoder's products, catalogue.PRECISIONS
 
 
 TRAINING_SETTINGS = {"prediction": PredictionSettings, "bandit": BanditSettings}

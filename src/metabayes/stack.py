@@ -12,7 +12,8 @@ on and backpropagates through them by hand). The hand-written backward computes 
 gradients as one matrix product over all steps, where autograd would do one small product
 per step and sum them. Because the forward pass needs no graph, a bandit episode can be played
 step by step (each input depends on the previous action) and differentiated afterwards
-without running the network twice.
+without running the network twice: the rollout also keeps the decoder's features
+(:class:`StepDecoder`), which :class:`DecoderReplay` hands on to the loss.
 
 Seeds never interact: every operation acts on each seed's slice separately (batched products,
 per-seed reductions, Adam's elementwise update, gradient clipping by each seed's own norm),
@@ -24,11 +25,12 @@ Inputs and outputs are seed-major, (S, T, B, ·), so that each seed's rows form 
 the batched products; the LSTM's trace is time-major, (T, S, B, ·), so that a step's slice is
 contiguous.
 
-The LSTM's matrix products may run in bfloat16 (``products``): their operands are rounded to
-bfloat16, each product is accumulated in float32 by the kernel and rounded to bfloat16 once,
-and everything else (gates, cell, the backward's elementwise terms, parameters, Adam) stays in
-float32. Those products are nine tenths of a bandit update's arithmetic, and a core with
-bfloat16 matrix units does them about 3× faster; on small prediction networks they are slower.
+The matrix products of the LSTM and of the decoder that follows it may run in bfloat16
+(``products``): their operands are rounded to bfloat16, each product is accumulated in float32
+by the kernel and rounded to bfloat16 once, and everything else (gates, cell, the backward's
+elementwise terms, encoder and heads, parameters, Adam) stays in float32. Those products are
+nearly all of a bandit update's arithmetic, and a core with bfloat16 matrix units does them
+3–6× faster; on small prediction networks they are slower.
 """
 
 from __future__ import annotations
