@@ -180,8 +180,9 @@ class DecoderReplay(torch.autograd.Function):
 
     ``forward(hidden, weight, bias, decoder)`` returns the features (S, T, B, N), a view of
     ``decoder.features``; the pass must be that of these very hidden states and parameters.
-    The backward is the gradient autograd takes through ``relu(stacked_linear(...))``, with
-    the same operations in the same order.
+    The backward takes the operations, in the same order, that autograd takes through
+    ``relu(stacked_linear(...))``, or with lower-precision products through the same layer
+    with the product's operands and result rounded.
     """
 
     @staticmethod

@@ -107,7 +107,7 @@ def play_batch(
         decoder = StepDecoder(w_dec, b_dec, T, B, products)
         for t in range(T):
             gates = gates_of(stack.encode(inputs[:, t]), trace.h[t - 1] if t > 0 else None)
-            logits, _ = stack.heads(decoder.step(trace.step(gates)))
+            logits = stack.linear("readout", decoder.step(trace.step(gates)))  # no value
             arm1 = torch.softmax(logits, dim=-1)[..., 1]
             torch.lt(u[:, :, t], arm1, out=actions[:, t])
             torch.gather(table[:, :, t], 2, actions[:, t, :, None], out=rewards[:, t, :, None])
