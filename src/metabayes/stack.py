@@ -30,7 +30,7 @@ The matrix products of the LSTM and of the decoder that follows it may run in bf
 by the kernel and rounded to bfloat16 once, and everything else (gates, cell, the backward's
 elementwise terms, encoder and heads, parameters, Adam) stays in float32. Those products are
 nearly all of a bandit update's arithmetic, and a core with bfloat16 matrix units does them
-3–6× faster; on small prediction networks they are slower.
+3–7× faster; on small prediction networks they are slower.
 """
 
 from __future__ import annotations
