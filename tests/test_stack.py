@@ -227,4 +227,4 @@ def test_bfloat16_products_round_the_float32_gradient_and_nothing_else():
         rounded = grads[torch.bfloat16][name]
         assert rounded.dtype == torch.float32
         error = float((rounded - exact).norm() / exact.norm())
-        assert 0 < error < 5e-2, (name, error)  # 2e-4 to 3e-2 here (5e-2 at N = 64)
+        assert 0 < error < 5e-2, (name, error)  # 2e-4 to 3e-2 here; 5.1e-2 at N = 64 (relu flips)

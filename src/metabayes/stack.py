@@ -200,15 +200,10 @@ class DecoderReplay(torch.autograd.Function):
         features = decoder.features.transpose(0, 1)
         grad_pre = torch.ops.aten.threshold_backward(grad_features, features, 0)
         grad_pre = grad_pre.reshape(S, -1, N)
-        rows = hidden.reshape(S, -1, hidden.shape[-1])
-        if decoder.products == grad_pre.dtype:
-            grad_hidden = torch.bmm(grad_pre, weight)
-            grad_weight = torch.bmm(rows.transpose(1, 2), grad_pre)
-        else:
-            rounded = grad_pre.to(decoder.products)
-            grad_hidden = torch.bmm(rounded, weight.to(decoder.products)).to(grad_pre.dtype)
-            grad_weight = torch.bmm(rows.to(decoder.products).transpose(1, 2), rounded)
-            grad_weight = grad_weight.to(grad_pre.dtype)
+        rows = hidden.reshape(S, -1, hidden.shape[-1]).to(decoder.products)
+        rounded = grad_pre.to(decoder.products)  # each .to is the tensor itself in float32
+        grad_hidden = torch.bmm(rounded, weight.to(decoder.products)).to(grad_pre.dtype)
+        grad_weight = torch.bmm(rows.transpose(1, 2), rounded).to(grad_pre.dtype)
         grad_bias = grad_pre.sum(dim=1)
         return grad_hidden.view(hidden.shape), grad_weight.transpose(1, 2), grad_bias, None
 
